@@ -1,0 +1,149 @@
+/**
+ * Where Gummer's options come from, resolved in one place and one order:
+ * a command-line flag, then the config file, then a `GUMMER_*` environment
+ * variable, then the default.
+ *
+ * The config file is `gummer.json` in the working folder, or the file that
+ * `GUMMER_CONFIG` names:
+ *
+ * ```json
+ * {
+ *   "connector": "sqlite",
+ *   "output": "table",
+ *   "modules": ["/srv/hunt-pack"],
+ *   "connectors": { "sqlite": { "path": "cases/acme.db" } }
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { GummerError, messageOf } from "./errors.ts";
+import { resolveParams } from "./params.ts";
+import { splitPathList } from "./registry.ts";
+import type { Params, ParamSpecs } from "./types.ts";
+
+/** The config file read when `GUMMER_CONFIG` names none. */
+export const DEFAULT_CONFIG_FILE = "gummer.json";
+
+/** What a config file may hold. Every field is optional. */
+export interface ConfigFile {
+  /** The connector used when `-db` is not given. */
+  connector?: string;
+  /** The output used when `-o` is not given. */
+  output?: string;
+  /** Extra module roots, searched after `GUMMER_PATH`. */
+  modules?: string[];
+  /** Settings per connector aid, such as `{ "sqlite": { "path": "x.db" } }`. */
+  connectors?: Record<string, Record<string, string | number | boolean>>;
+}
+
+/** Options after resolution; flags are applied by the caller. */
+export interface Config {
+  /** The config file that was read, if any. */
+  file?: string;
+  connector: string;
+  output: string;
+  /** Extra module roots: `GUMMER_PATH` first, then the config file's. */
+  modules: string[];
+  /** A file that receives a copy of the diagnostics, if set. */
+  logFile?: string;
+  /** Settings of a connector from the config file, the environment, then defaults. */
+  connectorSettings(aid: string, specs: ParamSpecs | undefined): Params;
+}
+
+/** Reads environment variables; the default reads the process's own. */
+export type Env = (name: string) => string | undefined;
+
+const processEnv: Env = (name) => Deno.env.get(name);
+
+/**
+ * Reads the config file and the environment.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const config = loadConfig({ env: () => undefined, cwd: "/nonexistent" });
+ * if (config.connector !== "sqlite") throw new Error("sqlite is the default");
+ * ```
+ */
+export function loadConfig(
+  options: { env?: Env; cwd?: string } = {},
+): Config {
+  const env = options.env ?? processEnv;
+  const named = env("GUMMER_CONFIG");
+  const file = named ?? `${options.cwd ?? Deno.cwd()}/${DEFAULT_CONFIG_FILE}`;
+  const fromFile = readConfigFile(file, named !== undefined);
+
+  return {
+    file: fromFile ? file : undefined,
+    connector: fromFile?.connector ?? env("GUMMER_CONNECTOR") ?? "sqlite",
+    output: fromFile?.output ?? env("GUMMER_OUTPUT") ?? "table",
+    modules: [...splitPathList(env("GUMMER_PATH")), ...fromFile?.modules ?? []],
+    logFile: env("GUMMER_LOG_FILE"),
+    connectorSettings(aid, specs) {
+      const given: Record<string, string | number | boolean | undefined> = {
+        ...fromFile?.connectors?.[aid],
+      };
+      for (const [key, spec] of Object.entries(specs ?? {})) {
+        if (given[key] === undefined && spec.env) given[key] = env(spec.env);
+      }
+      return resolveParams(specs, given, `connector ${aid}`);
+    },
+  };
+}
+
+function readConfigFile(
+  file: string,
+  required: boolean,
+): ConfigFile | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (error) {
+    if (!required && error instanceof Deno.errors.NotFound) return undefined;
+    throw new GummerError(
+      `Cannot read the config file "${file}": ${messageOf(error)}`,
+    );
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new GummerError(
+      `Cannot parse the config file "${file}": ${messageOf(error)}`,
+    );
+  }
+  return checkConfigFile(parsed, file);
+}
+
+function checkConfigFile(parsed: unknown, file: string): ConfigFile {
+  const fail = (why: string) =>
+    new GummerError(`The config file "${file}" is not valid: ${why}.`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw fail("it must hold a JSON object");
+  }
+
+  const config = parsed as Record<string, unknown>;
+  for (const key of ["connector", "output"]) {
+    if (config[key] !== undefined && typeof config[key] !== "string") {
+      throw fail(`"${key}" must be a string`);
+    }
+  }
+  const modules = config.modules;
+  if (
+    modules !== undefined &&
+    !(Array.isArray(modules) && modules.every((m) => typeof m === "string"))
+  ) {
+    throw fail(`"modules" must be a list of folder paths`);
+  }
+  const connectors = config.connectors;
+  if (
+    connectors !== undefined &&
+    (typeof connectors !== "object" || connectors === null)
+  ) {
+    throw fail(`"connectors" must map connector ids to their settings`);
+  }
+  return config as ConfigFile;
+}

@@ -1,0 +1,188 @@
+/**
+ * Reads log input as lines, with the limits that attacker-controlled input
+ * needs: a line longer than the collector allows is reported instead of
+ * parsed, bytes that are not UTF-8 are reported instead of guessed at, and
+ * gzip is undone when the data starts with its magic bytes, whatever the
+ * file is called.
+ *
+ * @module
+ */
+
+/** One line of input. */
+export interface Line {
+  /** 1-based line number in the decompressed input. */
+  number: number;
+  /** The decoded text, without its line end; absent when `problem` is set. */
+  text?: string;
+  /** Why the line cannot be parsed at all (too long, not UTF-8). */
+  problem?: string;
+  /** The raw bytes, kept for rejected lines; cut at `keepBytes`. */
+  raw: Uint8Array;
+  /** The line's real length in bytes. */
+  length: number;
+}
+
+/** Limits for `readLines`. */
+export interface LineOptions {
+  /** Lines longer than this many bytes are reported. Default: 1 MiB. */
+  maxBytes?: number;
+  /** At most this many bytes of an overlong line are kept. Default: 16 MiB. */
+  keepBytes?: number;
+}
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const strict = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Undoes gzip when the stream starts with gzip's magic bytes (1f 8b), and
+ * passes other data through untouched.
+ */
+export async function decompressed(
+  stream: ReadableStream<Uint8Array>,
+): Promise<ReadableStream<Uint8Array>> {
+  const reader = stream.getReader();
+  let first = await reader.read();
+  while (!first.done && first.value.length < 2) {
+    const next = await reader.read();
+    if (next.done) break;
+    first = { done: false, value: concat([first.value, next.value]) };
+  }
+  const head = first.done ? new Uint8Array() : first.value;
+  const rest = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head.length > 0) controller.enqueue(head);
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  return gzip
+    ? rest.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<
+        Uint8Array,
+        Uint8Array
+      >,
+    )
+    : rest;
+}
+
+/**
+ * Splits a byte stream into lines, yielded in batches (one per chunk read),
+ * so that callers pay for one await per chunk rather than per line. Empty
+ * lines are skipped but counted; a final line without a line end is kept.
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  options: LineOptions = {},
+): AsyncGenerator<Line[]> {
+  const maxBytes = options.maxBytes ?? 1 << 20;
+  const keepBytes = Math.max(options.keepBytes ?? 16 << 20, maxBytes);
+  let number = 0;
+  let pending: Uint8Array[] = [];
+  let pendingLength = 0;
+
+  const finish = (tail: Uint8Array): Line | undefined => {
+    number++;
+    const length = pendingLength + tail.length;
+    let raw = pending.length === 0 ? tail : concat([...pending, tail]);
+    if (raw.length > keepBytes) raw = raw.subarray(0, keepBytes);
+    pending = [];
+    pendingLength = 0;
+    if (raw.length > 0 && raw[raw.length - 1] === CARRIAGE_RETURN) {
+      raw = raw.subarray(0, raw.length - 1);
+    }
+    if (length === 0 || (length === 1 && raw.length === 0)) return undefined;
+    return toLine(raw, length, number, maxBytes);
+  };
+
+  for await (const chunk of stream) {
+    const batch: Line[] = [];
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end < 0) break;
+      const line = finish(chunk.subarray(start, end));
+      if (line) batch.push(line);
+      start = end + 1;
+    }
+
+    // Part of a line is left over: keep it for the next chunk, but never
+    // more than keepBytes, so that a file with no line ends cannot exhaust
+    // memory.
+    const tail = chunk.subarray(start);
+    const room = keepBytes - pendingLength;
+    if (tail.length > 0) {
+      if (room > 0) pending.push(tail.slice(0, Math.min(room, tail.length)));
+      pendingLength += tail.length;
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  if (pendingLength > 0) {
+    const line = finish(new Uint8Array());
+    if (line) yield [line];
+  }
+}
+
+function toLine(
+  raw: Uint8Array,
+  length: number,
+  number: number,
+  maxBytes: number,
+): Line {
+  if (length > maxBytes) {
+    const problem = `line is ${length} bytes, longer than the ${maxBytes} ` +
+      "this collector accepts";
+    return { number, problem, raw, length };
+  }
+  try {
+    return { number, text: strict.decode(raw), raw, length };
+  } catch {
+    const at = firstInvalidUtf8(raw);
+    return { number, problem: `not UTF-8 text (at byte ${at})`, raw, length };
+  }
+}
+
+/**
+ * The 1-based offset of the first byte that breaks UTF-8, for the message
+ * only: the strict decoder has already decided. Overlong forms and encoded
+ * surrogates are not told apart, so the offset may point past them.
+ */
+function firstInvalidUtf8(raw: Uint8Array): number {
+  let i = 0;
+  while (i < raw.length) {
+    const byte = raw[i];
+    const following = byte < 0x80
+      ? 0
+      : byte >= 0xc2 && byte <= 0xdf
+      ? 1
+      : byte >= 0xe0 && byte <= 0xef
+      ? 2
+      : byte >= 0xf0 && byte <= 0xf4
+      ? 3
+      : -1;
+    if (following < 0) return i + 1;
+    for (let k = 1; k <= following; k++) {
+      if ((raw[i + k] & 0xc0) !== 0x80) return i + 1;
+    }
+    i += following + 1;
+  }
+  return raw.length;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}

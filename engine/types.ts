@@ -1,0 +1,233 @@
+/**
+ * The contracts between the engine and its four kinds of module.
+ *
+ * A module is one TypeScript file whose exports form a small typed object:
+ * `aid`, `name`, `desc` and `launch`, plus what its kind declares beside
+ * them. The `define*` helpers return their argument unchanged; they exist so
+ * that a module author gets type errors in the editor and in `deno check`.
+ *
+ * @module
+ */
+
+import type { Logger } from "./logger.ts";
+
+/** A value that crosses the boundary between Gummer and a database. */
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
+
+/** The SQL dialects Gummer's connectors speak. */
+export type Dialect = "sqlite" | "postgres" | "mysql";
+
+/** Rows as returned by a query: column names, then one array per row. */
+export interface Result {
+  /** Column names, in order. */
+  columns: string[];
+  /** One array of values per row, in the order of `columns`. */
+  rows: SqlValue[][];
+  /** What produced the result, for titles and reports (an analyzer's aid). */
+  title?: string;
+  /** Remarks a hunter should read beside the rows (missing data, caveats). */
+  notes?: string[];
+}
+
+/** The portable column types a collector's table may use. */
+export type ColumnType = "text" | "integer" | "real" | "timestamp";
+
+/** One column of a collector's table. */
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+  /** What the column holds, in the hunter's terms. */
+  desc?: string;
+}
+
+/** A table as a collector declares it, once, for every dialect. */
+export interface TableSpec {
+  name: string;
+  columns: ColumnSpec[];
+  /** Each index is a list of column names, created with the table. */
+  indexes?: string[][];
+}
+
+/** An open database connection, owned by whoever launched the connector. */
+export interface Connection {
+  /** The SQL dialect this connection speaks. */
+  readonly dialect: Dialect;
+  /**
+   * Runs one statement. Parameters are bound, never spliced: write `?` for
+   * each and the connector translates the placeholders for its dialect.
+   */
+  query(sql: string, params?: readonly SqlValue[]): Promise<Result>;
+  /** Creates a table and its indexes unless they already exist. */
+  ensureTable(table: TableSpec): Promise<void>;
+  /**
+   * Inserts rows into a table created by `ensureTable`, in the order of its
+   * columns, through the fastest path the database has. Batches are written
+   * as they arrive, so the source may stream. Returns the rows inserted.
+   */
+  load(
+    table: TableSpec,
+    batches: AsyncIterable<SqlValue[][]> | Iterable<SqlValue[][]>,
+  ): Promise<number>;
+  /** Releases the connection. Further calls fail. */
+  close(): Promise<void>;
+}
+
+/** A declared setting of a connector or parameter of an analyzer. */
+export interface ParamSpec {
+  type: "string" | "integer" | "number" | "boolean";
+  /** Used when nobody gives a value. No default means the value is needed. */
+  default?: string | number | boolean;
+  desc: string;
+  /** The smallest value an integer or number may take. */
+  min?: number;
+  /** The largest value an integer or number may take. */
+  max?: number;
+  /** For settings: the environment variable that may give the value. */
+  env?: string;
+}
+
+/** Declared parameters, by name. */
+export type ParamSpecs = Record<string, ParamSpec>;
+
+/** Parameter values after validation, by name. */
+export type Params = Record<string, string | number | boolean>;
+
+/** What every module exports. */
+export interface ModuleBase {
+  /** Unique id within the module's kind: lower case, digits, `_`, `-`. */
+  aid: string;
+  /** A short human name. */
+  name: string;
+  /** What the module does; for analyzers, what the anomaly suggests. */
+  desc: string;
+}
+
+/** Options the engine hands to a connector's `launch`. */
+export interface ConnectorOptions {
+  /** The connector's settings, resolved from config file, env and default. */
+  settings: Params;
+  logger: Logger;
+}
+
+/** A database connector: opens a connection in its dialect. */
+export interface ConnectorModule extends ModuleBase {
+  settings?: ParamSpecs;
+  launch(options: ConnectorOptions): Promise<Connection>;
+}
+
+/** One log input: a file on disk or standard input. */
+export interface Input {
+  /** The name shown in reports: the path as given, or `-` for stdin. */
+  name: string;
+  /** Opens the raw bytes; gzip is not yet undone. */
+  open(): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** A line a collector could not use, with where and why. */
+export interface Failure {
+  file: string;
+  /** 1-based line number. */
+  line: number;
+  reason: string;
+}
+
+/** A rejected line with its raw bytes, as handed to the reject sink. */
+export interface Rejection extends Failure {
+  /** The line as read, without its end of line; cut if it was huge. */
+  raw: Uint8Array;
+  /** Bytes the line really had, when `raw` was cut. */
+  length: number;
+}
+
+/** What one input file gave. */
+export interface FileReport {
+  file: string;
+  lines: number;
+  inserted: number;
+  failed: number;
+  /** Collector-specific facts about the file, such as the format it used. */
+  detail?: string;
+}
+
+/** What a collection did, returned by every collector. */
+export interface CollectReport {
+  inserted: number;
+  failed: number;
+  files: FileReport[];
+  /** The first failures, in order; all of them reach the reject sink. */
+  failures: Failure[];
+}
+
+/** Options the engine hands to a collector's `launch`. */
+export interface CollectOptions {
+  logger: Logger;
+  /** Receives every rejected line; the engine writes them to a file. */
+  reject(rejection: Rejection): void;
+  /** Rows per batch handed to `Connection.load`. */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** A collector: parses logs and inserts their rows. */
+export interface CollectorModule extends ModuleBase {
+  /** The tables the collector writes. */
+  tables: TableSpec[];
+  launch(
+    connection: Connection,
+    inputs: Input[],
+    options: CollectOptions,
+  ): Promise<CollectReport>;
+}
+
+/** An analyzer: one anomaly, one query. */
+export interface AnalyzerModule extends ModuleBase {
+  /** The tables the analyzer reads. */
+  tables?: string[];
+  /** Parameters `-p key=value` may set, validated before `launch`. */
+  params?: ParamSpecs;
+  launch(connection: Connection, params: Params): Promise<Result>;
+}
+
+/** Where an output sends its text. */
+export interface OutputOptions {
+  /** Writes text to stdout, a file or a string, in order. */
+  write(text: string): Promise<void>;
+  /** Columns the output may use; unset when there is no terminal. */
+  width?: number;
+}
+
+/** An output: renders or forwards a result. */
+export interface OutputModule extends ModuleBase {
+  launch(result: Result, options: OutputOptions): Promise<void>;
+}
+
+/** The four kinds of module, by the folder that holds them. */
+export interface ModuleKinds {
+  collectors: CollectorModule;
+  analyzers: AnalyzerModule;
+  connectors: ConnectorModule;
+  outputs: OutputModule;
+}
+
+/** A kind of module, named after its folder under `modules/`. */
+export type Kind = keyof ModuleKinds;
+
+/** Type-checks a collector module's exports. */
+export function defineCollector(module: CollectorModule): CollectorModule {
+  return module;
+}
+
+/** Type-checks an analyzer module's exports. */
+export function defineAnalyzer(module: AnalyzerModule): AnalyzerModule {
+  return module;
+}
+
+/** Type-checks a connector module's exports. */
+export function defineConnector(module: ConnectorModule): ConnectorModule {
+  return module;
+}
+
+/** Type-checks an output module's exports. */
+export function defineOutput(module: OutputModule): OutputModule {
+  return module;
+}

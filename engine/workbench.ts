@@ -1,0 +1,279 @@
+/**
+ * The workbench: everything the command line does, as a library. A script
+ * or a notebook cell opens one, then lists modules, collects logs, runs
+ * analyzers and renders results through it; the CLI is a thin layer on top.
+ *
+ * @module
+ */
+
+import { type Config, type Env, loadConfig } from "./config.ts";
+import { GummerError, messageOf } from "./errors.ts";
+import { resolveInputs } from "./inputs.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { type GivenValue, resolveParams } from "./params.ts";
+import { type Loaded, loadRegistry, type Registry } from "./registry.ts";
+import { rejectFile } from "./rejects.ts";
+import type {
+  CollectReport,
+  Connection,
+  Input,
+  Kind,
+  Result,
+  SqlValue,
+} from "./types.ts";
+
+/** How to open a workbench. Every field is optional. */
+export interface WorkbenchOptions {
+  /** Extra module roots, searched after `GUMMER_PATH` and the config file's. */
+  modules?: string[];
+  /** Where diagnostics go. Default: nowhere. */
+  logger?: Logger;
+  /** Environment lookup. Default: the process environment. */
+  env?: Env;
+  /** Connector used when a call names none. Default: from the config, sqlite. */
+  connector?: string;
+}
+
+/** What a collection did, and where its rejected lines went. */
+export interface CollectionReport extends CollectReport {
+  /** The reject file, when any line was rejected. */
+  rejectFile?: string;
+}
+
+/** Options of `Workbench.collect`. */
+export interface CollectCallOptions {
+  /** The connector to collect into. Default: the workbench's. */
+  connector?: string;
+  /** Where rejected lines go. Default: beside the SQLite file, or here. */
+  rejectFile?: string;
+  /** Rows per batch handed to the database. */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of `Workbench.render`. */
+export interface RenderOptions {
+  /** The output's aid. Default: from the config, else table. */
+  output?: string;
+  /** Where the text goes. Default: returned as a string. */
+  write?: (text: string) => Promise<void>;
+  /** The terminal's width for outputs that fit it; unset means no limit. */
+  width?: number;
+}
+
+/**
+ * The registry, the resolved configuration and the open connections, with
+ * the operations of the command line.
+ *
+ * @example Running an analyzer on a fresh in-memory database
+ * ```ts
+ * import { Workbench } from "./workbench.ts";
+ *
+ * const env = (name: string) =>
+ *   name === "GUMMER_SQLITE" ? ":memory:" : undefined;
+ * const bench = await Workbench.open({ env });
+ * const result = await bench.analyze("apt_ips", { params: { limit: 5 } });
+ * await bench.close();
+ * if (result.columns[0] !== "host") throw new Error("unexpected columns");
+ * ```
+ */
+export class Workbench {
+  readonly registry: Registry;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly #defaultConnector: string;
+  readonly #connections = new Map<string, Promise<Connection>>();
+
+  private constructor(
+    registry: Registry,
+    config: Config,
+    options: WorkbenchOptions,
+  ) {
+    this.registry = registry;
+    this.config = config;
+    this.logger = options.logger ?? silentLogger;
+    this.#defaultConnector = options.connector ?? config.connector;
+  }
+
+  /** Reads the configuration and loads every module it can find. */
+  static async open(options: WorkbenchOptions = {}): Promise<Workbench> {
+    const config = loadConfig({ env: options.env });
+    const roots = [...config.modules, ...options.modules ?? []];
+    const registry = await loadRegistry({ roots });
+    return new Workbench(registry, config, options);
+  }
+
+  /** The modules of one kind, sorted by aid, with the files they came from. */
+  list<K extends Kind>(kind: K): Loaded<K>[] {
+    return this.registry.list(kind);
+  }
+
+  /**
+   * The open connection of a connector, opened on first use and kept until
+   * `close`. Every query through it is logged at debug level with its time.
+   */
+  connect(aid: string = this.#defaultConnector): Promise<Connection> {
+    let connection = this.#connections.get(aid);
+    if (!connection) {
+      connection = this.#open(aid);
+      this.#connections.set(aid, connection);
+      connection.catch(() => this.#connections.delete(aid));
+    }
+    return connection;
+  }
+
+  /**
+   * Runs a collector over log files (`-` is standard input; gzip is read
+   * transparently). Lines that do not parse are counted, listed in the
+   * report and appended to the reject file; the rest go in.
+   */
+  async collect(
+    aid: string,
+    inputs: (string | Input)[],
+    options: CollectCallOptions = {},
+  ): Promise<CollectionReport> {
+    const collector = this.registry.get("collectors", aid);
+    const resolved = inputs.map((input) =>
+      typeof input === "string" ? resolveInputs([input])[0] : input
+    );
+    if (resolved.length === 0) resolveInputs([]);
+    const connectorAid = options.connector ?? this.#defaultConnector;
+    const connection = await this.connect(connectorAid);
+    const path = options.rejectFile ?? this.#rejectPath(connectorAid);
+    const sink = rejectFile(path, { collector: aid });
+
+    try {
+      const report = await collector.launch(connection, resolved, {
+        logger: this.logger,
+        reject: (rejection) => sink.reject(rejection),
+        batchSize: options.batchSize,
+        signal: options.signal,
+      });
+      return sink.count > 0 ? { ...report, rejectFile: path } : report;
+    } catch (error) {
+      throw wrap(error, `The ${aid} collector failed`);
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * Runs an analyzer. Parameters are checked against its declaration and
+   * may be given as text, as the command line does.
+   */
+  async analyze(
+    aid: string,
+    options: {
+      params?: Record<string, GivenValue | undefined>;
+      connector?: string;
+    } = {},
+  ): Promise<Result> {
+    const analyzer = this.registry.get("analyzers", aid);
+    const params = resolveParams(
+      analyzer.params,
+      options.params ?? {},
+      `analyzer ${aid}`,
+    );
+    const connection = await this.connect(options.connector);
+    const started = performance.now();
+    try {
+      const result = await analyzer.launch(connection, params);
+      const ms = (performance.now() - started).toFixed(1);
+      this.logger.info(`${aid}: ${result.rows.length} rows in ${ms} ms`);
+      return { ...result, title: result.title ?? aid };
+    } catch (error) {
+      throw wrap(error, `The ${aid} analyzer failed`);
+    }
+  }
+
+  /** Runs any SQL with bound parameters (`?` placeholders). */
+  async query(
+    sql: string,
+    options: { params?: SqlValue[]; connector?: string } = {},
+  ): Promise<Result> {
+    const connection = await this.connect(options.connector);
+    return await connection.query(sql, options.params ?? []);
+  }
+
+  /**
+   * Hands a result to an output. Without `write`, the text is returned;
+   * with it, the text is streamed and an empty string is returned.
+   */
+  async render(result: Result, options: RenderOptions = {}): Promise<string> {
+    const output = this.registry.get(
+      "outputs",
+      options.output ?? this.config.output,
+    );
+    const parts: string[] = [];
+    const write = options.write ??
+      ((text: string) => Promise.resolve(void parts.push(text)));
+    await output.launch(result, { write, width: options.width });
+    return parts.join("");
+  }
+
+  /** Closes every connection the workbench opened. */
+  async close(): Promise<void> {
+    const connections = [...this.#connections.values()];
+    this.#connections.clear();
+    for (const pending of connections) {
+      await (await pending.catch(() => undefined))?.close();
+    }
+  }
+
+  async #open(aid: string): Promise<Connection> {
+    const connector = this.registry.get("connectors", aid);
+    const settings = this.config.connectorSettings(aid, connector.settings);
+    try {
+      const connection = await connector.launch({
+        settings,
+        logger: this.logger,
+      });
+      return logged(connection, this.logger);
+    } catch (error) {
+      throw wrap(error, `Cannot open the ${aid} database`);
+    }
+  }
+
+  #rejectPath(connectorAid: string): string {
+    if (connectorAid !== "sqlite") return "gummer-rejects.ndjson";
+    const connector = this.registry.get("connectors", "sqlite");
+    const path = String(
+      this.config.connectorSettings("sqlite", connector.settings).path,
+    );
+    const base = path === ":memory:" ? "gummer" : path.replace(/\.db$/, "");
+    return `${base}.rejects.ndjson`;
+  }
+}
+
+/** Wraps a connection so that every query is logged with its time. */
+function logged(connection: Connection, logger: Logger): Connection {
+  return {
+    dialect: connection.dialect,
+    async query(sql, params) {
+      const started = performance.now();
+      try {
+        return await connection.query(sql, params);
+      } finally {
+        const ms = (performance.now() - started).toFixed(1);
+        const oneLine = sql.replace(/\s+/g, " ").trim();
+        logger.debug(`query (${ms} ms): ${oneLine}`);
+      }
+    },
+    ensureTable: (table) => connection.ensureTable(table),
+    async load(table, batches) {
+      const started = performance.now();
+      const rows = await connection.load(table, batches);
+      const ms = (performance.now() - started).toFixed(1);
+      logger.debug(`load ${table.name}: ${rows} rows in ${ms} ms`);
+      return rows;
+    },
+    close: () => connection.close(),
+  };
+}
+
+/** Adds context to an error, keeping user-facing errors user-facing. */
+function wrap(error: unknown, context: string): Error {
+  if (!(error instanceof GummerError)) return error as Error;
+  if (error.message.startsWith(context)) return error;
+  return new GummerError(`${context}: ${messageOf(error)}`, { cause: error });
+}

@@ -1,0 +1,55 @@
+/**
+ * Gummer as a library: the same registry and operations as the command
+ * line, for scripts and notebook cells.
+ *
+ * @example A hunt on generated Squid logs, in memory
+ * ```ts
+ * import { Workbench } from "./mod.ts";
+ * import { squidSample } from "./tools/squid_sample.ts";
+ *
+ * const env = (name: string) =>
+ *   name === "GUMMER_SQLITE" ? ":memory:" : undefined;
+ * const bench = await Workbench.open({ env });
+ * const lines = [...squidSample({ days: 1, clients: 10 })].join("\n");
+ * const input = {
+ *   name: "sample.log",
+ *   open: () => Promise.resolve(new Blob([lines]).stream()),
+ * };
+ * await bench.collect("squid", [input]);
+ * const result = await bench.analyze("apt_ips", { params: { limit: 3 } });
+ * console.log(await bench.render(result, { output: "table" }));
+ * await bench.close();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type CollectCallOptions,
+  type CollectionReport,
+  type RenderOptions,
+  Workbench,
+  type WorkbenchOptions,
+} from "./engine/workbench.ts";
+export {
+  KINDS,
+  type Loaded,
+  loadRegistry,
+  type Problem,
+  Registry,
+  type RegistryOptions,
+} from "./engine/registry.ts";
+export { type CliIO, runCli } from "./engine/cli.ts";
+export { type Config, type ConfigFile, loadConfig } from "./engine/config.ts";
+export { GummerError, UsageError } from "./engine/errors.ts";
+export { fileInput, resolveInputs, stdinInput } from "./engine/inputs.ts";
+export {
+  createLogger,
+  type Level,
+  type Logger,
+  memoryLogger,
+  silentLogger,
+} from "./engine/logger.ts";
+export { collectLines, type LineParser } from "./engine/collect.ts";
+export { formatTimestamp } from "./engine/time.ts";
+export * from "./engine/types.ts";

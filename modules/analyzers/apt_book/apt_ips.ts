@@ -1,0 +1,41 @@
+/**
+ * From Eric Cole's "Advanced Persistent Threat": destinations reached by IP
+ * address rather than by name.
+ *
+ * @module
+ */
+
+import type { Connection, ParamSpecs, Result } from "../../../engine/types.ts";
+
+export const aid = "apt_ips";
+export const name = "Destinations reached by IP address";
+export const desc =
+  "Ranks the hosts that clients reached by IP address instead of a domain " +
+  "name, by hits, with the number of clients and first and last seen. " +
+  "Malware often calls its command and control by a hard-coded address so " +
+  "that no DNS lookup gives it away; one client hitting one address all " +
+  "day is the classic sign. False positives: connectivity checks, software " +
+  "updates and CDNs fetched by address, internal servers without DNS names, " +
+  "and tunnels (CONNECT) to cloud addresses.";
+
+export const tables = ["squid"];
+
+export const params: ParamSpecs = {
+  limit: { type: "integer", default: 10, min: 1, desc: "rows to show" },
+};
+
+const QUERY = `
+SELECT host, COUNT(*) AS hits, COUNT(DISTINCT client_ip) AS clients,
+       MIN(time) AS first_seen, MAX(time) AS last_seen
+FROM squid
+WHERE host_is_ip = 1
+GROUP BY host
+ORDER BY hits DESC, clients DESC, host
+LIMIT ?`;
+
+export async function launch(
+  connection: Connection,
+  params: { limit: number },
+): Promise<Result> {
+  return await connection.query(QUERY, [params.limit]);
+}

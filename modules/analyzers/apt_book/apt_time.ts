@@ -1,0 +1,39 @@
+/**
+ * From Eric Cole's "Advanced Persistent Threat": the longest connections.
+ *
+ * @module
+ */
+
+import type { Connection, ParamSpecs, Result } from "../../../engine/types.ts";
+
+export const aid = "apt_time";
+export const name = "Longest connections per client and destination";
+export const desc =
+  "Ranks client and destination pairs by their longest single connection, " +
+  "with the number of connections and their total time. A tunnel held open " +
+  "for hours is how an attacker keeps an interactive channel (remote shell, " +
+  "VPN over HTTPS) through a proxy. False positives: streaming media, video " +
+  "calls, chat and push services, and long downloads; these usually go to " +
+  "well-known domains rather than to bare addresses.";
+
+export const tables = ["squid"];
+
+export const params: ParamSpecs = {
+  limit: { type: "integer", default: 10, min: 1, desc: "rows to show" },
+};
+
+const QUERY = `
+SELECT client_ip, host, MAX(duration_ms) AS longest_ms,
+       SUM(duration_ms) AS total_ms, COUNT(*) AS connections
+FROM squid
+WHERE host IS NOT NULL
+GROUP BY client_ip, host
+ORDER BY longest_ms DESC, total_ms DESC, client_ip, host
+LIMIT ?`;
+
+export async function launch(
+  connection: Connection,
+  params: { limit: number },
+): Promise<Result> {
+  return await connection.query(QUERY, [params.limit]);
+}

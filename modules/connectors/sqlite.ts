@@ -1,0 +1,178 @@
+/**
+ * The embedded database: one file, no server, Deno's built-in `node:sqlite`.
+ *
+ * Timestamps are stored as UTC text (`2026-11-02 08:15:00.123`), which sorts
+ * in time order and which SQLite's date functions read.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { GummerError, messageOf } from "../../engine/errors.ts";
+import type {
+  ColumnType,
+  Connection,
+  ConnectorOptions,
+  ParamSpecs,
+  Result,
+  SqlValue,
+  TableSpec,
+} from "../../engine/types.ts";
+
+export const aid = "sqlite";
+export const name = "SQLite (embedded)";
+export const desc =
+  "An embedded database in one file: nothing to install or start. The file " +
+  "is gummer.db in the working folder unless GUMMER_SQLITE or the config " +
+  "file names another.";
+
+export const settings: ParamSpecs = {
+  path: {
+    type: "string",
+    default: "gummer.db",
+    env: "GUMMER_SQLITE",
+    desc: "the database file, created when missing (:memory: for none)",
+  },
+};
+
+/** Rows per transaction while loading: large enough to amortise commits. */
+const ROWS_PER_TRANSACTION = 50_000;
+
+const COLUMN_TYPES: Record<ColumnType, string> = {
+  text: "TEXT",
+  integer: "INTEGER",
+  real: "REAL",
+  timestamp: "TEXT",
+};
+
+export function launch(options: ConnectorOptions): Promise<Connection> {
+  const path = String(options.settings.path);
+  try {
+    const db = new DatabaseSync(path);
+    // WAL lets a notebook read while a collection writes; NORMAL syncing is
+    // safe with WAL and keeps bulk loads close to the native importer.
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA busy_timeout = 5000");
+    return Promise.resolve(new SqliteConnection(db));
+  } catch (error) {
+    throw new GummerError(
+      `Cannot open the SQLite database "${path}": ${messageOf(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+class SqliteConnection implements Connection {
+  readonly dialect = "sqlite" as const;
+  readonly #db: DatabaseSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  query(sql: string, params: readonly SqlValue[] = []): Promise<Result> {
+    const statement = this.#prepare(sql);
+    try {
+      if (statement.columns().length === 0) {
+        statement.run(...params.map(bindable));
+        return Promise.resolve({ columns: [], rows: [] });
+      }
+      (statement as ArrayStatement).setReturnArrays(true);
+      const rows = statement.all(...params.map(bindable)) as unknown[];
+      const columns = statement.columns().map((column) => column.name);
+      return Promise.resolve({ columns, rows: rows as SqlValue[][] });
+    } catch (error) {
+      throw new GummerError(`SQLite: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  ensureTable(table: TableSpec): Promise<void> {
+    const columns = table.columns
+      .map((column) => `${quote(column.name)} ${COLUMN_TYPES[column.type]}`)
+      .join(", ");
+    this.#exec(`CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`);
+    for (const index of table.indexes ?? []) {
+      const indexName = quote(`${table.name}_${index.join("_")}`);
+      const on = index.map(quote).join(", ");
+      this.#exec(
+        `CREATE INDEX IF NOT EXISTS ${indexName} ON ${
+          quote(table.name)
+        } (${on})`,
+      );
+    }
+    return Promise.resolve();
+  }
+
+  async load(
+    table: TableSpec,
+    batches: AsyncIterable<SqlValue[][]> | Iterable<SqlValue[][]>,
+  ): Promise<number> {
+    const names = table.columns.map((column) => quote(column.name));
+    const marks = names.map(() => "?").join(", ");
+    const insert = this.#prepare(
+      `INSERT INTO ${quote(table.name)} (${
+        names.join(", ")
+      }) VALUES (${marks})`,
+    );
+
+    // A transaction stays open across batches until it holds enough rows;
+    // committing per batch would make small batches slow.
+    let inserted = 0;
+    let open = 0;
+    try {
+      for await (const batch of batches) {
+        if (open === 0) this.#db.exec("BEGIN");
+        for (const row of batch) insert.run(...row.map(bindable));
+        inserted += batch.length;
+        open += batch.length;
+        if (open >= ROWS_PER_TRANSACTION) {
+          this.#db.exec("COMMIT");
+          open = 0;
+        }
+      }
+      if (open > 0) this.#db.exec("COMMIT");
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error instanceof GummerError ? error : new GummerError(
+        `Cannot insert into ${table.name}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    return inserted;
+  }
+
+  close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+    return Promise.resolve();
+  }
+
+  #prepare(sql: string): StatementSync {
+    try {
+      return this.#db.prepare(sql);
+    } catch (error) {
+      throw new GummerError(`SQLite: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  #exec(sql: string): void {
+    try {
+      this.#db.exec(sql);
+    } catch (error) {
+      throw new GummerError(`SQLite: ${messageOf(error)}`, { cause: error });
+    }
+  }
+}
+
+/** Deno's node:sqlite has this method; the bundled Node types lag behind. */
+type ArrayStatement = StatementSync & { setReturnArrays(on: boolean): void };
+
+/** SQLite has no boolean type; store true and false as 1 and 0. */
+function bindable(value: SqlValue): Exclude<SqlValue, boolean> {
+  return typeof value === "boolean" ? Number(value) : value;
+}
+
+/** Quotes a name from a module's declaration; log text never gets here. */
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
