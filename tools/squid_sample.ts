@@ -18,15 +18,17 @@
  * deno run -A tools/squid_sample.ts --out demo-data --days 3
  * ```
  *
- * @example Count the beacon's hits in the default sample
+ * @example Count the beacon's hits in a one-day sample
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PLANTED, squidSample } from "./squid_sample.ts";
  *
+ * const beacon = ` http://${PLANTED.ipBeacon.host}/`;
  * let hits = 0;
- * for (const line of squidSample()) {
- *   if (line.includes(` http://${PLANTED.ipBeacon.host}/`)) hits++;
+ * for (const line of squidSample({ days: 1, clients: 10 })) {
+ *   if (line.includes(beacon)) hits++;
  * }
- * // hits === PLANTED.ipBeacon.count
+ * assert.equal(hits, PLANTED.ipBeacon.hitsPerDay);
  * ```
  *
  * @module
@@ -84,7 +86,7 @@ const DAY = 24 * HOUR;
  */
 export const PLANTED = {
   /**
-   * A implant polling its command server by bare IP address over plain
+   * An implant polling its command server by bare IP address over plain
    * HTTP: one GET per 5-minute slot, at a random point within 30 seconds
    * of the slot's middle, day and night.
    */
@@ -113,12 +115,48 @@ export const PLANTED = {
     serverIp: "192.0.2.140",
     count: 6,
     uploads: [
-      up(0, "01:12:40", 187_413_502, 6_841, 17_842),
-      up(0, "03:47:05", 356_920_118, 9_120, 31_507),
-      up(1, "00:38:19", 512_004_877, 12_877, 48_213),
-      up(1, "02:56:51", 243_781_960, 7_356, 21_096),
-      up(2, "04:21:33", 798_345_221, 15_902, 71_930),
-      up(2, "23:14:08", 634_118_043, 13_448, 55_402),
+      {
+        day: 0,
+        start: "01:12:40",
+        requestBytes: 187_413_502,
+        replyBytes: 6_841,
+        durationMs: 17_842,
+      },
+      {
+        day: 0,
+        start: "03:47:05",
+        requestBytes: 356_920_118,
+        replyBytes: 9_120,
+        durationMs: 31_507,
+      },
+      {
+        day: 1,
+        start: "00:38:19",
+        requestBytes: 512_004_877,
+        replyBytes: 12_877,
+        durationMs: 48_213,
+      },
+      {
+        day: 1,
+        start: "02:56:51",
+        requestBytes: 243_781_960,
+        replyBytes: 7_356,
+        durationMs: 21_096,
+      },
+      {
+        day: 2,
+        start: "04:21:33",
+        requestBytes: 798_345_221,
+        replyBytes: 15_902,
+        durationMs: 71_930,
+      },
+      {
+        day: 2,
+        start: "23:14:08",
+        requestBytes: 634_118_043,
+        replyBytes: 13_448,
+        durationMs: 55_402,
+      },
     ],
   },
   /**
@@ -132,35 +170,51 @@ export const PLANTED = {
     method: "CONNECT",
     count: 4,
     tunnels: [
-      up(0, "00:47:12", 2_184_330, 14_920_617, 18_753_418),
-      up(0, "18:15:30", 3_902_114, 21_477_205, 19_800_731),
-      up(1, "09:03:55", 8_713_659, 47_331_090, 42_067_250),
-      up(2, "13:20:09", 1_406_772, 9_845_513, 16_011_902),
+      {
+        day: 0,
+        start: "00:47:12",
+        requestBytes: 2_184_330,
+        replyBytes: 14_920_617,
+        durationMs: 18_753_418,
+      },
+      {
+        day: 0,
+        start: "18:15:30",
+        requestBytes: 3_902_114,
+        replyBytes: 21_477_205,
+        durationMs: 19_800_731,
+      },
+      {
+        day: 1,
+        start: "09:03:55",
+        requestBytes: 8_713_659,
+        replyBytes: 47_331_090,
+        durationMs: 42_067_250,
+      },
+      {
+        day: 2,
+        start: "13:20:09",
+        requestBytes: 1_406_772,
+        replyBytes: 9_845_513,
+        durationMs: 16_011_902,
+      },
     ],
   },
 } as const;
-
-/** One planted connection, in the order the log fields appear. */
-function up(
-  day: number,
-  start: string,
-  requestBytes: number,
-  replyBytes: number,
-  durationMs: number,
-) {
-  return { day, start, requestBytes, replyBytes, durationMs } as const;
-}
 
 /**
  * Yields the sample's log lines, without line ends, in the order Squid
  * writes them: by the time each transaction ended.
  *
- * @example The first line of a one-day native sample
+ * @example Fields of the first line, native and extended
  * ```ts
+ * import assert from "node:assert/strict";
  * import { squidSample } from "./squid_sample.ts";
  *
- * const [first] = squidSample({ days: 1, format: "native" });
- * // e.g. "1793577600.412    187 10.20.1.23 TCP_MISS/200 1634 GET http://..."
+ * const [native] = squidSample({ days: 1, format: "native" });
+ * const [extended] = squidSample({ days: 1 });
+ * assert.equal(native.split(/ +/).length, 10);
+ * assert.equal(extended.split(/ +/).length, 11);
  * ```
  */
 export function* squidSample(options: SampleOptions = {}): Generator<string> {
@@ -177,11 +231,16 @@ export function* squidSample(options: SampleOptions = {}): Generator<string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeSample } from "./squid_sample.ts";
  *
  * const dir = await Deno.makeTempDir();
- * const paths = await writeSample(dir, { days: 1 });
- * // paths[0].endsWith("access-2026-11-02.log")
+ * const paths = await writeSample(dir, { days: 2, clients: 10 });
+ * assert.deepEqual(paths.map((path) => path.slice(dir.length + 1)), [
+ *   "access-2026-11-02.log",
+ *   "access-2026-11-03.log",
+ * ]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeSample(
@@ -600,6 +659,18 @@ interface HttpObject {
   status?: number;
 }
 
+/** One kind of object per host, for kinds whose paths differ by vendor. */
+function perHost(
+  shape: Omit<HttpObject, "hosts" | "paths">,
+  pathsByHost: Record<string, readonly string[]>,
+): HttpObject[] {
+  return Object.entries(pathsByHost).map(([host, paths]) => ({
+    ...shape,
+    hosts: [host],
+    paths,
+  }));
+}
+
 /**
  * Certificate revocation checks are the bulk of plain HTTP in a modern
  * proxy log: OCSP over GET (Windows) or POST (Firefox), and CRL downloads.
@@ -628,28 +699,22 @@ const OCSP_POST: HttpObject = {
   cacheable: false,
 };
 
-const CRL: HttpObject = {
-  hosts: [
-    "crl3.digicert.com",
-    "crl4.digicert.com",
-    "c.pki.goog",
-    "crl.sectigo.com",
-    "x1.c.lencr.org",
-    "crl.globalsign.com",
-  ],
-  paths: [
-    "/DigiCertGlobalRootG2.crl",
-    "/DigiCertTLSRSASHA2562020CA1-4.crl",
-    "/r/gsr1.crl",
-    "/SectigoRSADomainValidationSecureServerCA.crl",
-    "/",
-    "/gs/gsrsaovsslca2018.crl",
-  ],
+const CRLS = perHost({
   contentType: "application/pkix-crl",
   median: 9_000,
   sigma: 1.4,
   cacheable: true,
-};
+}, {
+  "crl3.digicert.com": [
+    "/DigiCertGlobalRootG2.crl",
+    "/DigiCertTLSRSASHA2562020CA1-4.crl",
+  ],
+  "crl4.digicert.com": ["/DigiCertGlobalRootCA.crl"],
+  "c.pki.goog": ["/r/gsr1.crl", "/we2/{hex8}.crl"],
+  "crl.sectigo.com": ["/SectigoRSADomainValidationSecureServerCA.crl"],
+  "x1.c.lencr.org": ["/"],
+  "crl.globalsign.com": ["/gs/gsrsaovsslca2018.crl", "/root-r3.crl"],
+});
 
 /** Windows fetches certificate trust lists over HTTP several times a day. */
 const TRUST_LIST: HttpObject = {
@@ -669,29 +734,30 @@ const TRUST_LIST: HttpObject = {
  * Update payloads are fetched in ranges (status 206) and can be large;
  * they are replies, so they never compete with the planted uploads.
  */
-const UPDATE_DOWNLOAD: HttpObject = {
-  hosts: [
-    "download.windowsupdate.com",
-    "officecdn.microsoft.com",
-    "dl.google.com",
-    "edgedl.me.gvt1.com",
-    "ardownload2.adobe.com",
-    "swcdn.apple.com",
-  ],
-  paths: [
-    "/c/msdownload/update/software/defu/2026/11/am_delta_patch_1.421.{n}.0_{hex8}.exe",
-    "/pr/492350f6-3a01-4f97-b9c0-c7c6ddf67d60/Office/Data/16.0.{n}.20000/stream.x64.x-none.dat",
-    "/release2/chrome/{hex8}_130.0.6723.{n}/130.0.6723.{n}_chrome_installer.exe",
-    "/edgedl/release2/chrome_component/{hex8}_2026.11.{n}.1/{hex8}.crx3",
-    "/pub/adobe/reader/win/AcrobatDC/2400{n}/AcroRdrDCUpd2400{n}.msp",
-    "/content/downloads/41/62/{hex8}/{slug}.pkg",
-  ],
+const UPDATE_DOWNLOADS = perHost({
   contentType: "application/octet-stream",
   median: 2_500_000,
   sigma: 1.3,
   cacheable: true,
   status: 206,
-};
+}, {
+  "download.windowsupdate.com": [
+    "/c/msdownload/update/software/defu/2026/11/am_delta_patch_1.421.{n}.0_{hex8}.exe",
+  ],
+  "officecdn.microsoft.com": [
+    "/pr/492350f6-3a01-4f97-b9c0-c7c6ddf67d60/Office/Data/16.0.{n}.20000/stream.x64.x-none.dat",
+  ],
+  "dl.google.com": [
+    "/release2/chrome/{hex8}_130.0.6723.{n}/130.0.6723.{n}_chrome_installer.exe",
+  ],
+  "edgedl.me.gvt1.com": [
+    "/edgedl/release2/chrome_component/{hex8}_2026.11.{n}.1/{hex8}.crx3",
+  ],
+  "ardownload2.adobe.com": [
+    "/pub/adobe/reader/win/AcrobatDC/2400{n}/AcroRdrDCUpd2400{n}.msp",
+  ],
+  "swcdn.apple.com": ["/content/downloads/41/62/{hex8}/{slug}.pkg"],
+});
 
 const APT: HttpObject = {
   hosts: ["deb.debian.org", "security.debian.org"],
@@ -753,13 +819,14 @@ const LEGACY_PAGE: HttpObject = {
   cacheable: false,
 };
 
-const LEGACY_ASSETS: readonly HttpObject[] = [
+/** What the first page of a visit loads once and the browser then keeps. */
+const LEGACY_SHARED: readonly HttpObject[] = [
   ["/css/site.css", "text/css", 14_000, 0.8],
-  ["/js/app.{hex8}.js", "application/javascript", 60_000, 1.1],
-  ["/img/{slug}.jpg", "image/jpeg", 45_000, 1.0],
+  ["/js/jquery-1.12.4.min.js", "application/javascript", 97_000, 0],
+  ["/js/site.js", "application/javascript", 21_000, 0.9],
   ["/img/logo.png", "image/png", 9_000, 0.6],
   ["/img/spacer.gif", "image/gif", 43, 0],
-  ["/favicon.ico", "image/x-icon", 1_150, 0.3],
+  ["/favicon.ico", "image/x-icon", 1_150, 0],
 ].map(([path, contentType, median, sigma]) => ({
   hosts: [],
   paths: [path as string],
@@ -768,6 +835,15 @@ const LEGACY_ASSETS: readonly HttpObject[] = [
   sigma: sigma as number,
   cacheable: true,
 }));
+
+const LEGACY_IMAGE: HttpObject = {
+  hosts: [],
+  paths: ["/img/{slug}.jpg", "/img/products/{n}.jpg"],
+  contentType: "image/jpeg",
+  median: 45_000,
+  sigma: 1.0,
+  cacheable: true,
+};
 
 const LEGACY_FORM: HttpObject = {
   hosts: [],
@@ -1197,6 +1273,14 @@ interface Presence {
   leave: number;
 }
 
+/** Where the first, challenged, request of an authenticating user goes. */
+const FIRST_OF_THE_DAY = [
+  "www.google.com:443",
+  "outlook.office365.com:443",
+  "teams.microsoft.com:443",
+  "www.bing.com:443",
+];
+
 /** Browsing sessions an average person starts per hour at their desk. */
 const SESSIONS_PER_HOUR = 6;
 
@@ -1209,17 +1293,7 @@ function simulateDay(
   const weekday = ![0, 6].includes(new Date(log.dayStart).getUTCDay());
 
   for (const client of context.clients) {
-    const presence = weekday && rng.chance(0.92)
-      ? {
-        arrive: log.dayStart + clampHours(rng.normal() * 0.6 + 8.2, 6.5, 10),
-        leave: log.dayStart + clampHours(rng.normal() * 0.8 + 17.3, 15, 20.5),
-      }
-      : !weekday && rng.chance(0.06)
-      ? {
-        arrive: log.dayStart + clampHours(rng.normal() + 11, 9, 14),
-        leave: log.dayStart + clampHours(rng.normal() + 14, 12, 17),
-      }
-      : null;
+    const presence = workingHours(rng, { dayStart: log.dayStart, weekday });
 
     if (presence) {
       browse(log, client, presence);
@@ -1227,7 +1301,7 @@ function simulateDay(
         // The first request of the day is challenged for credentials.
         log.denied(client, {
           start: presence.arrive - rng.int(200, 2_000),
-          url: "www.google.com:443",
+          url: rng.pick(FIRST_OF_THE_DAY),
           method: "CONNECT",
           status: 407,
         });
@@ -1237,12 +1311,37 @@ function simulateDay(
   }
 
   plantBeacon(log);
-  plantExfil(log, context);
-  plantLongTunnel(log, context);
+  plantTunnels(log, context);
 }
 
-function clampHours(hours: number, low: number, high: number): number {
-  return Math.min(high, Math.max(low, hours)) * HOUR;
+/**
+ * When a person is at the desk today, or null when away. Weekdays centre
+ * on 08:12 to 17:18 UTC; a few come in for a short weekend stint.
+ */
+function workingHours(
+  rng: Random,
+  day: { dayStart: number; weekday: boolean },
+): Presence | null {
+  if (day.weekday) {
+    if (!rng.chance(0.92)) return null;
+    const arrive = hourOfDay(rng, { mean: 8.2, sd: 0.6, min: 6.5, max: 10 });
+    const leave = hourOfDay(rng, { mean: 17.3, sd: 0.8, min: 15, max: 20.5 });
+    return { arrive: day.dayStart + arrive, leave: day.dayStart + leave };
+  }
+
+  if (!rng.chance(0.06)) return null;
+  const arrive = day.dayStart +
+    hourOfDay(rng, { mean: 10.5, sd: 1, min: 9, max: 13 });
+  return { arrive, leave: arrive + rng.int(90, 240) * MINUTE };
+}
+
+/** A habitual time of day, in ms after midnight, kept within reason. */
+function hourOfDay(
+  rng: Random,
+  habit: { mean: number; sd: number; min: number; max: number },
+): number {
+  const hours = habit.mean + rng.normal() * habit.sd;
+  return Math.min(habit.max, Math.max(habit.min, hours)) * HOUR;
 }
 
 /** A person's browsing: sessions of page views while at the desk. */
@@ -1382,13 +1481,12 @@ function legacyVisit(log: DayLog, client: Client, start: number): number {
   const pages = 1 + Math.floor(rng.exponential(1.5));
   for (let page = 0; page < pages; page++) {
     log.http(client, { start: t, object: LEGACY_PAGE, host });
-    const assets = rng.int(2, 7);
-    for (let i = 0; i < assets; i++) {
-      log.http(client, {
-        start: t + rng.int(60, 1_500),
-        object: rng.pick(LEGACY_ASSETS),
-        host,
-      });
+    const shared = page === 0
+      ? LEGACY_SHARED.filter(() => rng.chance(0.8))
+      : [];
+    const images = Array.from({ length: rng.int(0, 4) }, () => LEGACY_IMAGE);
+    for (const object of [...shared, ...images]) {
+      log.http(client, { start: t + rng.int(60, 1_500), object, host });
     }
     if (rng.chance(0.15)) {
       log.http(client, {
@@ -1423,14 +1521,14 @@ function printerVisit(log: DayLog, client: Client, start: number): void {
   log.http(client, { start, object: PRINTER_PAGE });
 }
 
+/**
+ * A browser checking a site's certificate: mostly OCSP, by GET from
+ * Windows' own stack and by POST from Firefox elsewhere; sometimes a CRL.
+ */
 function certificateCheck(log: DayLog, client: Client, start: number): void {
   const rng = log.rng;
-  const roll = rng.next();
-  const object = roll < 0.55
-    ? (client.os === "windows" ? OCSP_GET : OCSP_POST)
-    : roll < 0.8
-    ? OCSP_GET
-    : CRL;
+  const ocsp = client.os === "windows" ? OCSP_GET : OCSP_POST;
+  const object = rng.chance(0.75) ? ocsp : rng.pick(CRLS);
   log.http(client, { start, object });
 }
 
@@ -1475,7 +1573,7 @@ function background(
   }
   if (client.ipLiteralHabit === "probe") {
     // The image probes on every network change and every wake, often.
-    for (let t = on.arrive; t < on.leave;) {
+    for (let t = on.arrive + rng.int(1, 60) * MINUTE; t < on.leave;) {
       log.http(client, { start: t, object: PROBE_BY_IP });
       t += rng.int(30, 90) * MINUTE;
     }
@@ -1504,13 +1602,12 @@ function updates(log: DayLog, client: Client, on: Presence): void {
   // A download in ranges is a burst of 206 replies from one host.
   if (rng.chance(0.35)) {
     const start = when();
-    const host = rng.pick(UPDATE_DOWNLOAD.hosts);
+    const object = rng.pick(UPDATE_DOWNLOADS);
     const parts = rng.int(1, 6);
     for (let i = 0; i < parts; i++) {
       log.http(client, {
         start: start + i * rng.int(200, 4_000),
-        object: UPDATE_DOWNLOAD,
-        host,
+        object,
       });
     }
   }
@@ -1554,24 +1651,10 @@ function secondsOfDay(time: string): number {
   return hours * 3600 + minutes * 60 + seconds;
 }
 
-const BEACON_CLIENT: Client = plantedClient(PLANTED.ipBeacon.client);
-const EXFIL_CLIENT: Client = plantedClient(PLANTED.exfil.client);
-const TUNNEL_CLIENT: Client = plantedClient(PLANTED.longTunnel.client);
-
-/** Malware does not go through the proxy's login, so no user name. */
-function plantedClient(ip: string): Client {
-  return {
-    ip,
-    user: "-",
-    os: "windows",
-    activity: 1,
-    alwaysOn: true,
-    longPolls: false,
-    ipLiteralHabit: "none",
-  };
-}
-
-/** One beacon per slot, so the count is exact whatever the jitter. */
+/**
+ * One beacon per slot, so the count is exact whatever the jitter. Malware
+ * does not take part in the proxy's login, so its lines carry no user.
+ */
 function plantBeacon(log: DayLog): void {
   const rng = log.rng;
   const beacon = PLANTED.ipBeacon;
@@ -1583,7 +1666,7 @@ function plantBeacon(log: DayLog): void {
     // Now and then the server has a task for the implant: a larger reply.
     const tasked = rng.chance(0.04);
     log.add(start, {
-      clientIp: BEACON_CLIENT.ip,
+      clientIp: beacon.client,
       durationMs: rng.int(40, 420),
       cacheResult: "TCP_MISS",
       status: 200,
@@ -1591,7 +1674,7 @@ function plantBeacon(log: DayLog): void {
       requestBytes: rng.int(290, 410),
       method: beacon.method,
       url: `http://${beacon.host}${rng.pick(beacon.paths)}`,
-      user: BEACON_CLIENT.user,
+      user: "-",
       hierarchy: "HIER_DIRECT",
       peer: beacon.host,
       contentType: "application/octet-stream",
@@ -1599,34 +1682,41 @@ function plantBeacon(log: DayLog): void {
   }
 }
 
-/** The uploads planted on this day (entry `day` lands on `day % days`). */
-function plantExfil(log: DayLog, context: { day: number; days: number }) {
-  const exfil = PLANTED.exfil;
-  for (const upload of exfil.uploads) {
-    if (upload.day % context.days !== context.day) continue;
-    log.tunnel(EXFIL_CLIENT, {
-      start: log.dayStart + secondsOfDay(upload.start) * SECOND,
-      host: exfil.host,
-      port: exfil.port,
-      durationMs: upload.durationMs,
-      requestBytes: upload.requestBytes,
-      replyBytes: upload.replyBytes,
-    });
-  }
-}
-
-function plantLongTunnel(log: DayLog, context: { day: number; days: number }) {
-  const planted = PLANTED.longTunnel;
-  for (const tunnel of planted.tunnels) {
-    if (tunnel.day % context.days !== context.day) continue;
-    log.tunnel(TUNNEL_CLIENT, {
-      start: log.dayStart + secondsOfDay(tunnel.start) * SECOND,
-      host: planted.host,
-      port: planted.port,
-      durationMs: tunnel.durationMs,
-      requestBytes: tunnel.requestBytes,
-      replyBytes: tunnel.replyBytes,
-    });
+/**
+ * The planted tunnels that fall on this day (entry `day` lands on `day %
+ * days`). They bypass `DayLog.tunnel`, whose occasional NONE/000 would
+ * lose one of them.
+ */
+function plantTunnels(
+  log: DayLog,
+  context: { day: number; days: number },
+): void {
+  const planted = [
+    { ...PLANTED.exfil, connections: PLANTED.exfil.uploads },
+    {
+      ...PLANTED.longTunnel,
+      serverIp: PLANTED.longTunnel.host,
+      connections: PLANTED.longTunnel.tunnels,
+    },
+  ];
+  for (const attack of planted) {
+    for (const connection of attack.connections) {
+      if (connection.day % context.days !== context.day) continue;
+      log.add(log.dayStart + secondsOfDay(connection.start) * SECOND, {
+        clientIp: attack.client,
+        durationMs: connection.durationMs,
+        cacheResult: "TCP_TUNNEL",
+        status: 200,
+        replyBytes: connection.replyBytes,
+        requestBytes: connection.requestBytes,
+        method: attack.method,
+        url: `${attack.host}:${attack.port}`,
+        user: "-",
+        hierarchy: "HIER_DIRECT",
+        peer: attack.serverIp,
+        contentType: "-",
+      });
+    }
   }
 }
 
