@@ -40,16 +40,27 @@ export {
   type RegistryOptions,
 } from "./engine/registry.ts";
 export { type CliIO, runCli } from "./engine/cli.ts";
-export { type Config, type ConfigFile, loadConfig } from "./engine/config.ts";
+export {
+  type Config,
+  type ConfigFile,
+  type Env,
+  loadConfig,
+} from "./engine/config.ts";
 export { GummerError, UsageError } from "./engine/errors.ts";
 export { fileInput, resolveInputs, stdinInput } from "./engine/inputs.ts";
 export {
   createLogger,
   type Level,
   type Logger,
+  type LogSink,
   memoryLogger,
   silentLogger,
 } from "./engine/logger.ts";
-export { collectLines, type LineParser } from "./engine/collect.ts";
+export {
+  collectLines,
+  type LineCollectorSpec,
+  type LineParser,
+} from "./engine/collect.ts";
+export { type GivenValue, resolveParams } from "./engine/params.ts";
 export { formatTimestamp } from "./engine/time.ts";
 export * from "./engine/types.ts";

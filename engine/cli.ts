@@ -184,7 +184,9 @@ function checkCombination(args: CliArgs): CliArgs {
 
 /** The streams the CLI writes to; tests may pass their own. */
 export interface CliIO {
+  /** Receives results, in order. */
   stdout: (text: string) => Promise<void>;
+  /** Receives diagnostics. */
   stderr: (text: string) => void;
   /** The terminal's width when stdout is a terminal. */
   width?: number;

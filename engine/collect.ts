@@ -30,6 +30,7 @@ export const DEFAULT_BATCH_SIZE = 10_000;
  * row: returning rather than throwing keeps the hot loop cheap.
  */
 export interface LineParser {
+  /** Turns one line into a row, or says why it cannot. */
   parse(text: string): SqlValue[] | string;
   /** A summary of the file once parsed, such as the formats it used. */
   detail?(): string | undefined;
@@ -37,6 +38,7 @@ export interface LineParser {
 
 /** What a line collector needs besides the standard collector arguments. */
 export interface LineCollectorSpec {
+  /** The table rows go into, created when missing. */
   table: TableSpec;
   /** Makes a parser for one input; parsers may keep per-file state. */
   parser(input: Input): LineParser;

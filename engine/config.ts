@@ -42,7 +42,9 @@ export interface ConfigFile {
 export interface Config {
   /** The config file that was read, if any. */
   file?: string;
+  /** The connector used when none is named. */
   connector: string;
+  /** The output used when none is named. */
   output: string;
   /** Extra module roots: `GUMMER_PATH` first, then the config file's. */
   modules: string[];

@@ -7,6 +7,7 @@
 
 /** A mistake in how Gummer was called: exit status 2. */
 export class UsageError extends Error {
+  /** Tells usage errors apart in logs. */
   override name = "UsageError";
 }
 
@@ -15,6 +16,7 @@ export class UsageError extends Error {
  * module, a database that refuses a query. Exit status 1.
  */
 export class GummerError extends Error {
+  /** Tells Gummer's errors apart in logs. */
   override name = "GummerError";
 }
 

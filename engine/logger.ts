@@ -13,9 +13,13 @@ const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** Where diagnostics go. Every method may be called from library code. */
 export interface Logger {
+  /** Every query and step, for finding out what happened. */
   debug(message: string): void;
+  /** Progress a hunter may want to see with -v. */
   info(message: string): void;
+  /** Something was skipped or may be wrong; the run goes on. */
   warn(message: string): void;
+  /** The run cannot do what was asked. */
   error(message: string): void;
 }
 
@@ -29,6 +33,7 @@ export const silentLogger: Logger = {
 
 /** One place a logger writes to, with the lowest level it accepts. */
 export interface LogSink {
+  /** The least severe level written. */
   level: Level;
   /** Receives each formatted line, without its line end. */
   write(line: string): void;

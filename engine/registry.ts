@@ -45,14 +45,19 @@ const PARAM_TYPES = new Set(["string", "integer", "number", "boolean"]);
 
 /** A module that loaded, with the file it came from. */
 export interface Loaded<K extends Kind> {
+  /** The folder kind it was found in. */
   kind: K;
+  /** Its exports, checked against the kind's contract. */
   module: ModuleKinds[K];
+  /** The absolute path of its file. */
   file: string;
 }
 
 /** A module file that could not be used, and why. */
 export interface Problem {
+  /** The file or folder concerned. */
   file: string;
+  /** What is wrong with it. */
   reason: string;
 }
 

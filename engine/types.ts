@@ -34,7 +34,9 @@ export type ColumnType = "text" | "integer" | "real" | "timestamp";
 
 /** One column of a collector's table. */
 export interface ColumnSpec {
+  /** A plain lower-case SQL name. */
   name: string;
+  /** The portable type; each connector maps it to its dialect. */
   type: ColumnType;
   /** What the column holds, in the hunter's terms. */
   desc?: string;
@@ -42,7 +44,9 @@ export interface ColumnSpec {
 
 /** A table as a collector declares it, once, for every dialect. */
 export interface TableSpec {
+  /** A plain lower-case SQL name, unique across collectors. */
   name: string;
+  /** The columns, in the order rows give their values. */
   columns: ColumnSpec[];
   /** Each index is a list of column names, created with the table. */
   indexes?: string[][];
@@ -57,6 +61,8 @@ export interface Connection {
    * each and the connector translates the placeholders for its dialect.
    */
   query(sql: string, params?: readonly SqlValue[]): Promise<Result>;
+  /** Whether the database has a table of that name. */
+  hasTable(name: string): Promise<boolean>;
   /** Creates a table and its indexes unless they already exist. */
   ensureTable(table: TableSpec): Promise<void>;
   /**
@@ -74,9 +80,11 @@ export interface Connection {
 
 /** A declared setting of a connector or parameter of an analyzer. */
 export interface ParamSpec {
+  /** How text from the command line is read. */
   type: "string" | "integer" | "number" | "boolean";
   /** Used when nobody gives a value. No default means the value is needed. */
   default?: string | number | boolean;
+  /** What the value means, shown by `-l -v`. */
   desc: string;
   /** The smallest value an integer or number may take. */
   min?: number;
@@ -106,12 +114,15 @@ export interface ModuleBase {
 export interface ConnectorOptions {
   /** The connector's settings, resolved from config file, env and default. */
   settings: Params;
+  /** Where the connector's diagnostics go. */
   logger: Logger;
 }
 
 /** A database connector: opens a connection in its dialect. */
 export interface ConnectorModule extends ModuleBase {
+  /** Settings read from the config file or environment. */
   settings?: ParamSpecs;
+  /** Opens a connection; the caller closes it. */
   launch(options: ConnectorOptions): Promise<Connection>;
 }
 
@@ -125,9 +136,11 @@ export interface Input {
 
 /** A line a collector could not use, with where and why. */
 export interface Failure {
+  /** The input's name, as in `Input.name`. */
   file: string;
   /** 1-based line number. */
   line: number;
+  /** Why the line is not a row, in words a hunter can act on. */
   reason: string;
 }
 
@@ -141,9 +154,13 @@ export interface Rejection extends Failure {
 
 /** What one input file gave. */
 export interface FileReport {
+  /** The input's name. */
   file: string;
+  /** Lines read, blank ones included. */
   lines: number;
+  /** Rows inserted from the file. */
   inserted: number;
+  /** Lines set aside. */
   failed: number;
   /** Collector-specific facts about the file, such as the format it used. */
   detail?: string;
@@ -151,8 +168,11 @@ export interface FileReport {
 
 /** What a collection did, returned by every collector. */
 export interface CollectReport {
+  /** Rows inserted, over all inputs. */
   inserted: number;
+  /** Lines set aside, over all inputs. */
   failed: number;
+  /** One report per input, in the order read. */
   files: FileReport[];
   /** The first failures, in order; all of them reach the reject sink. */
   failures: Failure[];
@@ -160,11 +180,13 @@ export interface CollectReport {
 
 /** Options the engine hands to a collector's `launch`. */
 export interface CollectOptions {
+  /** Where the collector's diagnostics go. */
   logger: Logger;
   /** Receives every rejected line; the engine writes them to a file. */
   reject(rejection: Rejection): void;
   /** Rows per batch handed to `Connection.load`. */
   batchSize?: number;
+  /** Stops the collection between batches when aborted. */
   signal?: AbortSignal;
 }
 
@@ -172,6 +194,7 @@ export interface CollectOptions {
 export interface CollectorModule extends ModuleBase {
   /** The tables the collector writes. */
   tables: TableSpec[];
+  /** Parses the inputs, inserts their rows and reports what it did. */
   launch(
     connection: Connection,
     inputs: Input[],
@@ -185,6 +208,7 @@ export interface AnalyzerModule extends ModuleBase {
   tables?: string[];
   /** Parameters `-p key=value` may set, validated before `launch`. */
   params?: ParamSpecs;
+  /** Runs the analysis with validated parameters. */
   launch(connection: Connection, params: Params): Promise<Result>;
 }
 
@@ -198,14 +222,19 @@ export interface OutputOptions {
 
 /** An output: renders or forwards a result. */
 export interface OutputModule extends ModuleBase {
+  /** Renders the result through `options.write`. */
   launch(result: Result, options: OutputOptions): Promise<void>;
 }
 
 /** The four kinds of module, by the folder that holds them. */
 export interface ModuleKinds {
+  /** Modules in `collectors/`. */
   collectors: CollectorModule;
+  /** Modules in `analyzers/`. */
   analyzers: AnalyzerModule;
+  /** Modules in `connectors/`. */
   connectors: ConnectorModule;
+  /** Modules in `outputs/`. */
   outputs: OutputModule;
 }
 

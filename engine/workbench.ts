@@ -48,6 +48,7 @@ export interface CollectCallOptions {
   rejectFile?: string;
   /** Rows per batch handed to the database. */
   batchSize?: number;
+  /** Stops the collection between batches when aborted. */
   signal?: AbortSignal;
 }
 
@@ -65,21 +66,32 @@ export interface RenderOptions {
  * The registry, the resolved configuration and the open connections, with
  * the operations of the command line.
  *
- * @example Running an analyzer on a fresh in-memory database
+ * @example Collecting a log and running an analyzer, in memory
  * ```ts
  * import { Workbench } from "./workbench.ts";
  *
+ * const line = "1762071300.000 10 10.20.1.5 TCP_MISS/200 500 GET " +
+ *   "http://203.0.113.9/a - HIER_DIRECT/203.0.113.9 text/html\n";
+ * const input = {
+ *   name: "access.log",
+ *   open: () => Promise.resolve(new Blob([line]).stream()),
+ * };
  * const env = (name: string) =>
  *   name === "GUMMER_SQLITE" ? ":memory:" : undefined;
+ *
  * const bench = await Workbench.open({ env });
+ * await bench.collect("squid", [input], { rejectFile: "/dev/null" });
  * const result = await bench.analyze("apt_ips", { params: { limit: 5 } });
  * await bench.close();
- * if (result.columns[0] !== "host") throw new Error("unexpected columns");
+ * if (result.rows[0][0] !== "203.0.113.9") throw new Error("not found");
  * ```
  */
 export class Workbench {
+  /** Every module found, by kind and aid. */
   readonly registry: Registry;
+  /** Options from the config file and the environment. */
   readonly config: Config;
+  /** Where diagnostics go. */
   readonly logger: Logger;
   readonly #defaultConnector: string;
   readonly #connections = new Map<string, Promise<Connection>>();
@@ -175,6 +187,7 @@ export class Workbench {
       `analyzer ${aid}`,
     );
     const connection = await this.connect(options.connector);
+    await this.#checkTables(aid, analyzer.tables ?? [], connection);
     const started = performance.now();
     try {
       const result = await analyzer.launch(connection, params);
@@ -234,6 +247,31 @@ export class Workbench {
     }
   }
 
+  /**
+   * Fails early, with what to do, when an analyzer needs a table that no
+   * collection has created yet; the database's own message would only say
+   * "no such table".
+   */
+  async #checkTables(
+    aid: string,
+    tables: string[],
+    connection: Connection,
+  ): Promise<void> {
+    for (const table of tables) {
+      if (await connection.hasTable(table)) continue;
+      const writers = this.list("collectors")
+        .filter((c) => c.module.tables.some((t) => t.name === table))
+        .map((c) => `-c ${c.module.aid}`);
+      const how = writers.length > 0
+        ? `collect logs into it first (${writers.join(" or ")})`
+        : "no installed collector writes it";
+      throw new GummerError(
+        `The ${aid} analyzer reads the table ${table}, which this database ` +
+          `does not have: ${how}.`,
+      );
+    }
+  }
+
   #rejectPath(connectorAid: string): string {
     if (connectorAid !== "sqlite") return "gummer-rejects.ndjson";
     const connector = this.registry.get("connectors", "sqlite");
@@ -259,6 +297,7 @@ function logged(connection: Connection, logger: Logger): Connection {
         logger.debug(`query (${ms} ms): ${oneLine}`);
       }
     },
+    hasTable: (name) => connection.hasTable(name),
     ensureTable: (table) => connection.ensureTable(table),
     async load(table, batches) {
       const started = performance.now();

@@ -323,6 +323,14 @@ Deno.test("run-time failures exit 1 with a clear message and no stack", async ()
     /^gummer: The apt_size analyzer failed: apt_size needs request sizes, which only Squid's extended log format records/,
   );
 
+  const empty = await gummer(["-a", "apt_ips"], { cwd: workFolder() });
+  assert.equal(empty.code, 1);
+  assert.equal(
+    empty.stderr,
+    "gummer: The apt_ips analyzer reads the table squid, which this " +
+      "database does not have: collect logs into it first (-c squid).\n",
+  );
+
   const folder = await gummer(["-c", "squid", "."], { cwd });
   assert.equal(folder.code, 1);
   assert.match(folder.stderr, /Cannot read "\.": it is a folder/);

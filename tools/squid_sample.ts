@@ -1472,7 +1472,7 @@ function session(
   return t;
 }
 
-/** A visit to an old site over plain HTTP: pages, assets, now and then a form. */
+/** An old site over plain HTTP: pages, their assets, now and then a form. */
 function legacyVisit(log: DayLog, client: Client, start: number): number {
   const rng = log.rng;
   const host = LEGACY_HOSTS.pick(rng);

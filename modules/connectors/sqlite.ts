@@ -87,6 +87,14 @@ class SqliteConnection implements Connection {
     }
   }
 
+  async hasTable(name: string): Promise<boolean> {
+    const found = await this.query(
+      "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?",
+      [name],
+    );
+    return found.rows.length > 0;
+  }
+
   ensureTable(table: TableSpec): Promise<void> {
     const columns = table.columns
       .map((column) => `${quote(column.name)} ${COLUMN_TYPES[column.type]}`)

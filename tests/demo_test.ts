@@ -1,0 +1,50 @@
+/**
+ * The README's promise: `deno task demo` on a fresh folder shows each
+ * planted attack at the top of its analyzer's table.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PLANTED } from "../tools/squid_sample.ts";
+import { ROOT } from "./helpers/temp.ts";
+
+Deno.test("the demo hunt puts every planted attack first", async () => {
+  const cwd = Deno.makeTempDirSync({ prefix: "gummer-demo-" });
+  const run = async () => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", join(ROOT, "tools/demo.ts")],
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    return {
+      ...output,
+      stdout: decode(output.stdout),
+      stderr: decode(output.stderr),
+    };
+  };
+
+  const first = await run();
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /squid: \d+ inserted, 0 failed\n/);
+
+  // Each table's first data row is the line after its dashes.
+  const tables = first.stdout.split("\n$ deno task gummer -a ").slice(1);
+  const top = Object.fromEntries(tables.map((table) => {
+    const lines = table.split("\n");
+    const dashes = lines.findIndex((line) => /^-+( +-+)*$/.test(line));
+    return [lines[0], lines[dashes + 1].split(/ {2,}/)];
+  }));
+  assert.deepEqual(Object.keys(top), ["apt_ips", "apt_size", "apt_time"]);
+  assert.equal(top.apt_ips[0], PLANTED.ipBeacon.host);
+  assert.equal(top.apt_size[1], PLANTED.exfil.client);
+  assert.equal(top.apt_time[0], PLANTED.longTunnel.client);
+  assert.equal(top.apt_time[1], PLANTED.longTunnel.host);
+
+  // A second run starts from a fresh database: the same counts, not double.
+  const second = await run();
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, first.stdout);
+});
