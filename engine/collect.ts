@@ -7,6 +7,7 @@
  * @module
  */
 
+import { GummerError, messageOf } from "./errors.ts";
 import { decompressed, type Line, readLines } from "./lines.ts";
 import type {
   CollectOptions,
@@ -118,11 +119,8 @@ export async function collectLines(
     };
 
     const rows = async function* (): AsyncGenerator<SqlValue[][]> {
-      const stream = await decompressed(await input.open());
       let batch: SqlValue[][] = [];
-      for await (
-        const lines of readLines(stream, { maxBytes: spec.maxLineBytes })
-      ) {
+      for await (const lines of safeLines(input, spec.maxLineBytes)) {
         for (const line of lines) {
           file.lines = line.number;
           const row = line.text === undefined
@@ -147,4 +145,20 @@ export async function collectLines(
     report.files.push(file);
   }
   return report;
+}
+
+/** The lines of an input; failing to open it is the user's to fix. */
+async function* safeLines(
+  input: Input,
+  maxBytes: number,
+): AsyncGenerator<Line[]> {
+  let stream: ReadableStream<Uint8Array>;
+  try {
+    stream = await decompressed(await input.open());
+  } catch (error) {
+    throw new GummerError(`Cannot read "${input.name}": ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  yield* readLines(stream, { maxBytes });
 }

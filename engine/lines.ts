@@ -8,6 +8,9 @@
  * @module
  */
 
+import { Duplex } from "node:stream";
+import { createGunzip } from "node:zlib";
+
 /** One line of input. */
 export interface Line {
   /** 1-based line number in the decompressed input. */
@@ -61,21 +64,22 @@ export async function decompressed(
     cancel: (reason) => reader.cancel(reason),
   });
 
+  // node:zlib rather than DecompressionStream: only zlib reads on past the
+  // first member of a multi-member file (`cat a.gz b.gz`, some rotations).
   const gzip = head[0] === 0x1f && head[1] === 0x8b;
-  return gzip
-    ? rest.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<
-        Uint8Array,
-        Uint8Array
-      >,
-    )
-    : rest;
+  if (!gzip) return rest;
+  const gunzip = Duplex.toWeb(createGunzip()) as unknown as TransformStream<
+    Uint8Array,
+    Uint8Array
+  >;
+  return rest.pipeThrough(gunzip);
 }
 
 /**
  * Splits a byte stream into lines, yielded in batches (one per chunk read),
  * so that callers pay for one await per chunk rather than per line. Empty
  * lines are skipped but counted; a final line without a line end is kept.
+ * A read error ends the lines with one whose problem names the error.
  */
 export async function* readLines(
   stream: ReadableStream<Uint8Array>,
@@ -101,7 +105,24 @@ export async function* readLines(
     return toLine(raw, length, number, maxBytes);
   };
 
-  for await (const chunk of stream) {
+  const reader = stream.getReader();
+  for (;;) {
+    let chunk: Uint8Array;
+    try {
+      const read = await reader.read();
+      if (read.done) break;
+      chunk = read.value;
+    } catch (error) {
+      // The data stops making sense part-way (gzip cut short while it was
+      // copied, a disk error): end with one line that says so and keeps
+      // the bytes of the line it cut, so the lines before it still count.
+      const message = error instanceof Error ? error.message : String(error);
+      const problem = `cannot read past line ${number}: ${message}`;
+      const raw = concat(pending);
+      yield [{ number: number + 1, problem, raw, length: pendingLength }];
+      return;
+    }
+
     const batch: Line[] = [];
     let start = 0;
     for (;;) {

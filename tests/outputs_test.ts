@@ -110,6 +110,22 @@ Deno.test("table escapes control characters in values and names", async () => {
   assert.doesNotMatch(output, RAW_CONTROL);
 });
 
+Deno.test("table shows bidi overrides and zero-width characters", async () => {
+  // "Trojan Source": U+202E would display "exe.txt" as "txt.exe".
+  const spoof: Result = {
+    columns: ["url"],
+    rows: [["http://x.example/invoice\u202etxt.exe\u200b"]],
+  };
+  assert.equal(
+    await text(table, spoof),
+    String.raw`url
+-----------------------------------------------
+http://x.example/invoice\u{202e}txt.exe\u{200b}
+(1 row)
+`,
+  );
+});
+
 Deno.test("table cuts the widest column first, ties rightmost", async () => {
   const result: Result = {
     columns: ["client_ip", "referrer", "url"],

@@ -282,3 +282,38 @@ Deno.test("a missing file stops the run before anything is collected", async () 
   );
   await workbench.close();
 });
+
+Deno.test("a gzip file cut short keeps its lines and the next file", async () => {
+  const { workbench, dir, rejects } = await bench();
+  const lines = Array.from(
+    { length: 3000 },
+    (_, i) => NATIVE.replace("1762071300.123", `${1762071300 + i}.000`),
+  );
+  const whole = gzipSync(new TextEncoder().encode(lines.join("\n") + "\n"));
+  const cut = join(dir, "cut.log.gz");
+  Deno.writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+  const next = join(dir, "next.log");
+  Deno.writeTextFileSync(next, `${EXTENDED}\n`);
+
+  const report = await workbench.collect("squid", [cut, next], {
+    rejectFile: rejects,
+  });
+  const [cutReport, nextReport] = report.files;
+  assert.equal(cutReport.failed, 1);
+  assert.ok(cutReport.inserted > 0 && cutReport.inserted < 3000);
+  assert.deepEqual(report.failures, [{
+    file: cut,
+    line: cutReport.inserted + 1,
+    reason: `cannot read past line ${cutReport.inserted}: ` +
+      "unexpected end of file",
+  }]);
+  // The line the cut went through is kept, as far as it was readable.
+  const [reject] = Deno.readTextFileSync(rejects).trim().split("\n")
+    .map((line) => JSON.parse(line));
+  assert.ok(reject.text.length > 0);
+  assert.ok(lines[cutReport.inserted].startsWith(reject.text));
+  assert.equal(nextReport.inserted, 1);
+  const stored = await workbench.query("SELECT COUNT(*) FROM squid");
+  assert.deepEqual(stored.rows, [[cutReport.inserted + 1]]);
+  await workbench.close();
+});

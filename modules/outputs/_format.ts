@@ -8,9 +8,15 @@
 
 import type { SqlValue } from "../../engine/types.ts";
 
-/** Characters a terminal may act on: C0, DEL and C1. */
+/**
+ * Characters a terminal may act on (C0, DEL and C1), and invisible ones
+ * that change how a line reads: zero-width characters and the bidi
+ * overrides and isolates ("Trojan Source"), which can make a malicious URL
+ * display as a harmless one.
+ */
 // deno-lint-ignore no-control-regex -- finding control characters is the point
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+const CONTROL =
+  /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** DEL and C1, which JSON.stringify leaves raw inside strings. */
 const RAW_IN_JSON = /[\x7f-\x9f]/g;
@@ -48,7 +54,10 @@ export function escapeControls(text: string): string {
   return text.replace(CONTROL, (char) => {
     const short = SHORT_ESCAPES[char];
     if (short) return short;
-    return "\\x" + char.charCodeAt(0).toString(16).padStart(2, "0");
+    const code = char.charCodeAt(0);
+    return code > 0xff
+      ? `\\u{${code.toString(16)}}`
+      : "\\x" + code.toString(16).padStart(2, "0");
   });
 }
 
