@@ -14,8 +14,8 @@ import type { SqlValue } from "../../engine/types.ts";
  * overrides and isolates ("Trojan Source"), which can make a malicious URL
  * display as a harmless one.
  */
-// deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL =
+  // deno-lint-ignore no-control-regex -- finding control characters is the point
   /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** DEL and C1, which JSON.stringify leaves raw inside strings. */
