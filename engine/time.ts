@@ -21,6 +21,19 @@ const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  */
 export function formatTimestamp(ms: number): string | undefined {
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_MS) return undefined;
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  const whole = Math.floor(ms);
+
+  // Logs come in time order, so many lines share a second: reuse its text
+  // and spell out only the milliseconds. toISOString was a tenth of the
+  // Squid collector's time before this.
+  const second = Math.floor(whole / 1000);
+  if (second !== lastSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    lastPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`;
+    lastSecond = second;
+  }
+  return lastPrefix + String(whole - second * 1000).padStart(3, "0");
 }
+
+let lastSecond = NaN;
+let lastPrefix = "";

