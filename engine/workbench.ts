@@ -236,15 +236,11 @@ export class Workbench {
   async #open(aid: string): Promise<Connection> {
     const connector = this.registry.get("connectors", aid);
     const settings = this.config.connectorSettings(aid, connector.settings);
-    try {
-      const connection = await connector.launch({
-        settings,
-        logger: this.logger,
-      });
-      return logged(connection, this.logger);
-    } catch (error) {
-      throw wrap(error, `Cannot open the ${aid} database`);
-    }
+    const connection = await connector.launch({
+      settings,
+      logger: this.logger,
+    });
+    return logged(connection, this.logger);
   }
 
   /**

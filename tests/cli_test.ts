@@ -450,3 +450,15 @@ Deno.test("the database comes from the config file, then GUMMER_SQLITE", async (
     /^gummer: Cannot parse the config file ".*gummer\.json": /,
   );
 });
+
+Deno.test("a database that cannot be opened names the file", async () => {
+  const cwd = workFolder();
+  const env = { GUMMER_SQLITE: "no/such/folder/hunt.db" };
+  const run = await gummer(["-c", "squid", "access.log"], { cwd, env });
+  assert.equal(run.code, 1);
+  assert.equal(
+    run.stderr,
+    'gummer: Cannot open the SQLite database "no/such/folder/hunt.db": ' +
+      "unable to open database file: no/such/folder/hunt.db\n",
+  );
+});

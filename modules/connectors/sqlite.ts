@@ -49,7 +49,10 @@ const COLUMN_TYPES: Record<ColumnType, string> = {
 };
 
 export function launch(options: ConnectorOptions): Promise<Connection> {
-  const path = String(options.settings.path);
+  return settle(() => open(String(options.settings.path)));
+}
+
+function open(path: string): Connection {
   try {
     const db = new DatabaseSync(path);
     // WAL lets a notebook read while a collection writes; NORMAL syncing is
@@ -57,7 +60,7 @@ export function launch(options: ConnectorOptions): Promise<Connection> {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA busy_timeout = 5000");
-    return Promise.resolve(new SqliteConnection(db));
+    return new SqliteConnection(db);
   } catch (error) {
     throw new GummerError(
       `Cannot open the SQLite database "${path}": ${messageOf(error)}`,
@@ -75,16 +78,20 @@ class SqliteConnection implements Connection {
   }
 
   query(sql: string, params: readonly SqlValue[] = []): Promise<Result> {
+    return settle(() => this.#query(sql, params));
+  }
+
+  #query(sql: string, params: readonly SqlValue[]): Result {
     const statement = this.#prepare(sql);
     try {
       if (statement.columns().length === 0) {
         statement.run(...params.map(bindable));
-        return Promise.resolve({ columns: [], rows: [] });
+        return { columns: [], rows: [] };
       }
       (statement as ArrayStatement).setReturnArrays(true);
       const rows = statement.all(...params.map(bindable)) as unknown[];
       const columns = statement.columns().map((column) => column.name);
-      return Promise.resolve({ columns, rows: rows as SqlValue[][] });
+      return { columns, rows: rows as SqlValue[][] };
     } catch (error) {
       throw new GummerError(`SQLite: ${messageOf(error)}`, { cause: error });
     }
@@ -102,9 +109,12 @@ class SqliteConnection implements Connection {
     const columns = table.columns
       .map((column) => `${quote(column.name)} ${COLUMN_TYPES[column.type]}`)
       .join(", ");
-    this.#exec(`CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`);
-    this.#createIndexes(table);
-    return Promise.resolve();
+    return settle(() => {
+      this.#exec(
+        `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`,
+      );
+      this.#createIndexes(table);
+    });
   }
 
   async load(
@@ -204,6 +214,18 @@ class SqliteConnection implements Connection {
 
 /** Deno's node:sqlite has this method; the bundled Node types lag behind. */
 type ArrayStatement = StatementSync & { setReturnArrays(on: boolean): void };
+
+/**
+ * Runs node:sqlite's synchronous work as a promise, so that its errors
+ * reject rather than throw at the caller.
+ */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /** SQLite has no boolean type; store true and false as 1 and 0. */
 function bindable(value: SqlValue): Exclude<SqlValue, boolean> {

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { silentLogger } from "../engine/logger.ts";
+import type { SqlValue, TableSpec } from "../engine/types.ts";
+import { launch } from "../modules/connectors/sqlite.ts";
+
+const TABLE: TableSpec = {
+  name: "events",
+  columns: [
+    { name: "id", type: "integer" },
+    { name: "host", type: "text" },
+    { name: "seen", type: "timestamp" },
+    { name: "score", type: "real" },
+  ],
+  indexes: [["host", "id"], ["seen"]],
+};
+
+const open = () =>
+  launch({ settings: { path: ":memory:" }, logger: silentLogger });
+
+function* batches(count: number, size = 10_000): Generator<SqlValue[][]> {
+  for (let start = 0; start < count; start += size) {
+    const batch: SqlValue[][] = [];
+    for (let id = start; id < Math.min(count, start + size); id++) {
+      batch.push([id, `host${id % 97}`, "2026-11-02 00:00:00.000", id / 2]);
+    }
+    yield batch;
+  }
+}
+
+async function indexes(connection: Awaited<ReturnType<typeof open>>) {
+  const result = await connection.query(
+    "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name",
+  );
+  return result.rows.map((row) => row[0]);
+}
+
+Deno.test("query binds parameters and returns columns and rows", async () => {
+  const db = await open();
+  await db.ensureTable(TABLE);
+  await db.load(TABLE, batches(3));
+  const result = await db.query(
+    "SELECT id, host, score, ? AS echoed FROM events WHERE id >= ? ORDER BY id",
+    ["x'); DROP TABLE events; --", 1],
+  );
+  assert.deepEqual(result, {
+    columns: ["id", "host", "score", "echoed"],
+    rows: [
+      [1, "host1", 0.5, "x'); DROP TABLE events; --"],
+      [2, "host2", 1, "x'); DROP TABLE events; --"],
+    ],
+  });
+  assert.equal(await db.hasTable("events"), true);
+  assert.equal(await db.hasTable("nothing"), false);
+  await assert.rejects(() => db.query("SELECT nope FROM events"), {
+    message: "SQLite: no such column: nope",
+  });
+  await db.close();
+});
+
+Deno.test("a large load rebuilds the indexes it set aside", async () => {
+  const db = await open();
+  await db.ensureTable(TABLE);
+  assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
+  assert.equal(await db.load(TABLE, batches(150_000)), 150_000);
+  assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
+  const plan = await db.query(
+    "EXPLAIN QUERY PLAN SELECT id FROM events WHERE host = ?",
+    ["host5"],
+  );
+  assert.match(
+    String(plan.rows[0].at(-1)),
+    /USING COVERING INDEX events_host_id/,
+  );
+  await db.close();
+});
+
+Deno.test("a load that fails part-way keeps committed rows and indexes", async () => {
+  const db = await open();
+  await db.ensureTable(TABLE);
+  function* failing(): Generator<SqlValue[][]> {
+    yield* batches(120_000);
+    throw new Error("the source broke");
+  }
+  await assert.rejects(() => db.load(TABLE, failing()), {
+    message: "Cannot insert into events: the source broke",
+  });
+  assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
+  // Transactions of 50,000 rows: the first two committed, the rest rolled back.
+  const count = await db.query("SELECT COUNT(*) FROM events");
+  assert.deepEqual(count.rows, [[100_000]]);
+  await db.close();
+});
+
+Deno.test("a database file that cannot be opened is a clear error", async () => {
+  await assert.rejects(
+    () =>
+      launch({ settings: { path: "/no/such/dir/x.db" }, logger: silentLogger }),
+    /^GummerError: Cannot open the SQLite database "\/no\/such\/dir\/x\.db": /,
+  );
+});
