@@ -7,6 +7,11 @@
 import { runCli } from "./engine/cli.ts";
 
 if (import.meta.main) {
+  // `deno task` runs in the project's folder; file names and the default
+  // gummer.db mean the folder the hunter typed the command in.
+  const invokedIn = Deno.env.get("INIT_CWD");
+  if (invokedIn) Deno.chdir(invokedIn);
+
   const encoder = new TextEncoder();
   const stdout = Deno.stdout.writable.getWriter();
   const width = Deno.stdout.isTerminal()

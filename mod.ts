@@ -61,6 +61,11 @@ export {
   type LineCollectorSpec,
   type LineParser,
 } from "./engine/collect.ts";
-export { type GivenValue, resolveParams } from "./engine/params.ts";
+export {
+  type GivenValue,
+  LIMIT,
+  parseAssignments,
+  resolveParams,
+} from "./engine/params.ts";
 export { formatTimestamp } from "./engine/time.ts";
 export * from "./engine/types.ts";

@@ -9,6 +9,17 @@
 import { UsageError } from "./errors.ts";
 import type { Params, ParamSpec, ParamSpecs } from "./types.ts";
 
+/**
+ * The `limit` parameter that every analyzer takes: how many rows to show.
+ * Ten fits a terminal and is what the original tool showed.
+ */
+export const LIMIT: ParamSpec = {
+  type: "integer",
+  default: 10,
+  min: 1,
+  desc: "rows to show",
+};
+
 /** A value as given, before it is checked against its declaration. */
 export type GivenValue = string | number | boolean;
 

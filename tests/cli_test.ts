@@ -462,3 +462,13 @@ Deno.test("a database that cannot be opened names the file", async () => {
       "unable to open database file: no/such/folder/hunt.db\n",
   );
 });
+
+Deno.test("under deno task, paths mean the folder the command was typed in", async () => {
+  const typedIn = workFolder();
+  const run = await gummer(["-c", "squid", "access.log", "-q"], {
+    cwd: tempTree({}),
+    env: { INIT_CWD: typedIn },
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(Deno.statSync(join(typedIn, "gummer.db")).isFile);
+});

@@ -66,4 +66,9 @@ function removeIfThere(path: string): void {
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  // Like the gummer task: work in the folder the command was typed in.
+  const invokedIn = Deno.env.get("INIT_CWD");
+  if (invokedIn) Deno.chdir(invokedIn);
+  Deno.exit(await main());
+}

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { LIMIT } from "../../../engine/params.ts";
 import type { Connection, ParamSpecs, Result } from "../../../engine/types.ts";
 
 export const aid = "apt_ips";
@@ -20,9 +21,7 @@ export const desc =
 
 export const tables = ["squid"];
 
-export const params: ParamSpecs = {
-  limit: { type: "integer", default: 10, min: 1, desc: "rows to show" },
-};
+export const params: ParamSpecs = { limit: LIMIT };
 
 const QUERY = `
 SELECT host, COUNT(*) AS hits, COUNT(DISTINCT client_ip) AS clients,

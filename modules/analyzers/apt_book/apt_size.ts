@@ -5,6 +5,7 @@
  */
 
 import { GummerError } from "../../../engine/errors.ts";
+import { LIMIT } from "../../../engine/params.ts";
 import type { Connection, ParamSpecs, Result } from "../../../engine/types.ts";
 
 export const aid = "apt_size";
@@ -19,9 +20,7 @@ export const desc =
 
 export const tables = ["squid"];
 
-export const params: ParamSpecs = {
-  limit: { type: "integer", default: 10, min: 1, desc: "rows to show" },
-};
+export const params: ParamSpecs = { limit: LIMIT };
 
 const QUERY = `
 SELECT time, client_ip, method, host, url, request_size, http_status

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { LIMIT } from "../../../engine/params.ts";
 import type { Connection, ParamSpecs, Result } from "../../../engine/types.ts";
 
 export const aid = "apt_time";
@@ -18,9 +19,7 @@ export const desc =
 
 export const tables = ["squid"];
 
-export const params: ParamSpecs = {
-  limit: { type: "integer", default: 10, min: 1, desc: "rows to show" },
-};
+export const params: ParamSpecs = { limit: LIMIT };
 
 const QUERY = `
 SELECT client_ip, host, MAX(duration_ms) AS longest_ms,
