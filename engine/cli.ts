@@ -220,8 +220,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     : args.verbosity === 1
     ? "info"
     : "warn";
-  const logFile = Deno.env.get("GUMMER_LOG_FILE");
-  const logger = createLogger(logSinks(level, io, logFile));
+  const logger = createLogger(logSinks(level, io));
 
   let bench: Workbench | undefined;
   try {
@@ -356,17 +355,32 @@ function reportProblems(
   }
 }
 
-function logSinks(level: Level, io: CliIO, logFile?: string): LogSink[] {
-  const sinks: LogSink[] = [{ level, write: (line) => io.stderr(`${line}\n`) }];
-  if (!logFile) return sinks;
+/**
+ * Diagnostics go to stderr at the chosen level and, when GUMMER_LOG_FILE
+ * names a file, to it as well with every query: the file is for finding out
+ * afterwards what a run did.
+ */
+function logSinks(level: Level, io: CliIO): LogSink[] {
+  const stderr: LogSink = { level, write: (line) => io.stderr(`${line}\n`) };
+  const logFile = Deno.env.get("GUMMER_LOG_FILE");
+  if (!logFile) return [stderr];
+
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(logFile, { append: true, create: true });
+  } catch (error) {
+    stderr.write(
+      `warn: cannot write the log file "${logFile}": ${messageOf(error)}`,
+    );
+    return [stderr];
+  }
   const encoder = new TextEncoder();
-  const file = Deno.openSync(logFile, { append: true, create: true });
-  sinks.push({
-    level: level === "error" ? "error" : "debug",
+  const toFile: LogSink = {
+    level: "debug",
     timestamps: true,
     write: (line) => void file.writeSync(encoder.encode(`${line}\n`)),
-  });
-  return sinks;
+  };
+  return [stderr, toFile];
 }
 
 function causeChain(error: Error): string {

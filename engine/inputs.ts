@@ -27,9 +27,9 @@ export function stdinInput(): Input {
 
 /**
  * Turns names into inputs: `-` is standard input, anything else a file that
- * must exist and be readable.
+ * must exist and be readable. Inputs that are already `Input`s pass through.
  */
-export function resolveInputs(names: string[]): Input[] {
+export function resolveInputs(names: (string | Input)[]): Input[] {
   if (names.length === 0) {
     throw new GummerError(
       "No log files to collect: name them after the collector, or - for " +
@@ -40,6 +40,7 @@ export function resolveInputs(names: string[]): Input[] {
     throw new GummerError("Standard input (-) can be collected only once.");
   }
   return names.map((name) => {
+    if (typeof name !== "string") return name;
     if (name === "-") return stdinInput();
     checkReadable(name);
     return fileInput(name);

@@ -11,7 +11,7 @@
  */
 
 import { join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { GummerError, messageOf, UsageError } from "./errors.ts";
 import type {
   AnalyzerModule,
@@ -157,7 +157,7 @@ export async function loadRegistry(
 ): Promise<Registry> {
   const registry = new Registry();
   const roots = (options.roots ?? []).map((root) => resolve(root));
-  if (options.builtin ?? true) roots.unshift(BUILTIN_ROOT.pathname);
+  if (options.builtin ?? true) roots.unshift(fileURLToPath(BUILTIN_ROOT));
 
   const found: { kind: Kind; file: string }[] = [];
   for (const root of roots) {

@@ -145,10 +145,7 @@ export class Workbench {
     options: CollectCallOptions = {},
   ): Promise<CollectionReport> {
     const collector = this.registry.get("collectors", aid);
-    const resolved = inputs.map((input) =>
-      typeof input === "string" ? resolveInputs([input])[0] : input
-    );
-    if (resolved.length === 0) resolveInputs([]);
+    const resolved = resolveInputs(inputs);
     const connectorAid = options.connector ?? this.#defaultConnector;
     const connection = await this.connect(connectorAid);
     const path = options.rejectFile ?? this.#rejectPath(connectorAid);

@@ -419,6 +419,27 @@ Deno.test("-v -v logs every query with its time; GUMMER_LOG_FILE keeps a copy", 
   assert.match(run.stderr, /info: apt_ips: 2 rows in \d+\.\d ms/);
   const log = Deno.readTextFileSync(join(cwd, "gummer.log"));
   assert.match(log, /^\d{4}-\d\d-\d\dT[\d:.]+Z debug: query \(/m);
+
+  // The file keeps every query even when stderr is quiet.
+  const quiet = await gummer(["-a", "apt_time", "-q"], {
+    cwd,
+    env: { GUMMER_LOG_FILE: "gummer.log" },
+  });
+  assert.equal(quiet.stderr, "");
+  assert.match(
+    Deno.readTextFileSync(join(cwd, "gummer.log")),
+    /debug: query \(\d+\.\d ms\): SELECT client_ip, host, MAX\(duration_ms\)/,
+  );
+
+  const unwritable = await gummer(["-lo"], {
+    cwd,
+    env: { GUMMER_LOG_FILE: "no/such/dir/gummer.log" },
+  });
+  assert.equal(unwritable.code, 0);
+  assert.match(
+    unwritable.stderr,
+    /^warn: cannot write the log file "no\/such\/dir\/gummer\.log": /,
+  );
 });
 
 Deno.test("the database comes from the config file, then GUMMER_SQLITE", async () => {

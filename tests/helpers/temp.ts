@@ -1,6 +1,7 @@
 /** Small helpers shared by the tests. */
 
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Writes files (path relative to a new temp folder → content), returns it. */
 export function tempTree(files: Record<string, string>): string {
@@ -29,4 +30,4 @@ export function envOf(vars: Record<string, string>) {
 }
 
 /** The project's root folder. */
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
