@@ -82,6 +82,17 @@ Deno.test("an extended line has the request size; CONNECT gives host:port", () =
   ]);
 });
 
+Deno.test("spaces inside the URL or the content type stay where they were", () => {
+  const line = NATIVE
+    .replace("/a?b=c", "/a b  c")
+    .replace("text/html", "text/html; charset=utf-8");
+  const row = parseLine(line) as unknown[];
+  assert.equal(row[8], "http://www.example.com/a b  c");
+  assert.equal(row[12], null);
+  assert.equal(row[13], "HIER_DIRECT");
+  assert.equal(row[16], "text/html; charset=utf-8");
+});
+
 Deno.test("hosts and ports come out of every URL shape", () => {
   const cases: [string, string, string | null, number | null][] = [
     ["CONNECT", "[2001:db8::1]:443", "2001:db8::1", 443],
@@ -218,7 +229,7 @@ Deno.test("a file of mixed good and bad lines: exact counts and rejects", async 
 
 Deno.test("log text is bound, never spliced: injection is stored verbatim", async () => {
   const { workbench, rejects } = await bench();
-  const evil = "http://evil.example/x');DROP TABLE squid;--\"";
+  const evil = "http://evil.example/x');DROP  TABLE squid;--\"";
   const user = "a'b\"c;--";
   const line = NATIVE.replace("http://www.example.com/a?b=c", evil)
     .replace(" - HIER", ` ${user} HIER`);

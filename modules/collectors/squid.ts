@@ -96,6 +96,9 @@ export function launch(
   });
 }
 
+const REQUEST_SIZE = tables[0].columns
+  .findIndex((column) => column.name === "request_size");
+
 /** A parser for one file, counting the lines of each format it sees. */
 function parser(): LineParser {
   const seen = { native: 0, extended: 0 };
@@ -103,7 +106,7 @@ function parser(): LineParser {
     parse(text) {
       const row = parseLine(text);
       if (typeof row !== "string") {
-        seen[row[6] === null ? "native" : "extended"]++;
+        seen[row[REQUEST_SIZE] === null ? "native" : "extended"]++;
       }
       return row;
     },
@@ -153,16 +156,8 @@ export function parseLine(text: string): SqlValue[] | string {
   }
 
   const at = extended ? 6 : 5;
-  const { method, url, user, hierarchyPeer, contentType } = fields.length ===
-      needed
-    ? {
-      method: fields[at],
-      url: fields[at + 1],
-      user: fields[at + 2],
-      hierarchyPeer: fields[at + 3],
-      contentType: fields[at + 4],
-    }
-    : spreadFields(text, at);
+  const { method, url, user, hierarchyPeer, contentType } =
+    fields.length === needed ? tailFields(fields, at) : spreadFields(text, at);
   const [hierarchy, peer] = splitOnce(hierarchyPeer, "/");
   const { host, port } = hostAndPort(method, url);
   const peerValue = dash(peer);
@@ -186,6 +181,17 @@ export function parseLine(text: string): SqlValue[] | string {
     peerValue !== null && isIP(peerValue) ? peerValue : null,
     dash(contentType),
   ];
+}
+
+/** The fields after the sizes, when the line has exactly its format's. */
+function tailFields(fields: string[], at: number) {
+  return {
+    method: fields[at],
+    url: fields[at + 1],
+    user: fields[at + 2],
+    hierarchyPeer: fields[at + 3],
+    contentType: fields[at + 4],
+  };
 }
 
 /**
