@@ -168,6 +168,12 @@ function checkCombination(args: CliArgs): CliArgs {
         "-c ID (see -lc).",
     );
   }
+  if (args.collector && args.files.length === 0) {
+    throw new UsageError(
+      `-c ${args.collector} needs log files to collect (- for standard ` +
+        "input).",
+    );
+  }
   if (args.params.length > 0 && !args.analyzer) {
     throw new UsageError("-p sets analyzer parameters: add -a ID (see -l).");
   }

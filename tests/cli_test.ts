@@ -140,6 +140,10 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     [["-a", "-l"], /^gummer: -a needs a value\./],
     [["access.log"], /without a collector: add -c ID/],
     [["-p", "limit=3"], /-p sets analyzer parameters: add -a ID/],
+    [
+      ["-c", "squid"],
+      /-c squid needs log files to collect \(- for standard input\)\./,
+    ],
     [["-q", "-v", "-l"], /-q and -v cannot be used together/],
     [
       ["-a", "nope"],
