@@ -334,9 +334,13 @@ function details(module: ModuleBase, file: string): string[] {
 export function formatReport(aid: string, report: CollectionReport): string {
   const lines = [];
   for (const file of report.files) {
+    const skipped = file.skipped
+      ? `, ${file.skipped} lines already collected`
+      : "";
     const detail = file.detail ? ` (${file.detail})` : "";
     lines.push(
-      `${file.file}: ${file.inserted} inserted, ${file.failed} failed${detail}`,
+      `${file.file}: ${file.inserted} inserted, ${file.failed} failed` +
+        `${skipped}${detail}`,
     );
   }
   lines.push(`${aid}: ${report.inserted} inserted, ${report.failed} failed`);

@@ -4,18 +4,30 @@
  * batches, and set aside every line that does not parse, with where and
  * why. A bad line never stops a run.
  *
+ * Collecting is idempotent and resumable. Each input is known by a
+ * fingerprint of its content (the SHA-256 of its first 64 KiB once
+ * decompressed), and a ledger table records, in the same transaction as
+ * the rows, how many lines of it are in. Collecting it again skips those
+ * lines, after checking that they are still the same, so a repeat inserts
+ * nothing, a run killed half-way finishes where it stopped, and a log that
+ * has grown since contributes only its new lines.
+ *
  * @module
  */
 
+import { createHash, type Hash } from "node:crypto";
 import { GummerError, messageOf } from "./errors.ts";
 import { decompressed, type Line, readLines } from "./lines.ts";
+import { formatTimestamp } from "./time.ts";
 import type {
+  Batch,
   CollectOptions,
   CollectReport,
   Connection,
   FileReport,
   Input,
   SqlValue,
+  Statement,
   TableSpec,
 } from "./types.ts";
 
@@ -26,6 +38,40 @@ export const REPORTED_FAILURES = 1000;
 export const DEFAULT_BATCH_SIZE = 10_000;
 
 /**
+ * Rows, or lines read, between two commits of rows and ledger together. A
+ * killed run repeats at most this much work; fewer commits load faster.
+ */
+export const COMMIT_ROWS = 50_000;
+const COMMIT_LINES = 200_000;
+
+/** Bytes of decompressed content that identify an input. */
+export const FINGERPRINT_BYTES = 64 * 1024;
+
+/** The ledger: which content each collector has loaded, and how far. */
+export const LEDGER: TableSpec = {
+  name: "gummer_files",
+  columns: [
+    { name: "collector", type: "text" },
+    {
+      name: "fingerprint",
+      type: "text",
+      desc: "SHA-256 of the first 64 KiB of the decompressed content",
+    },
+    { name: "name", type: "text", desc: "the name it was last collected as" },
+    { name: "lines_done", type: "integer", desc: "lines read and committed" },
+    { name: "rows_done", type: "integer", desc: "rows inserted from it" },
+    { name: "failed", type: "integer", desc: "lines set aside from it" },
+    {
+      name: "prefix_sha256",
+      type: "text",
+      desc: "SHA-256 of its first lines_done lines, to see they still match",
+    },
+    { name: "updated_at", type: "timestamp" },
+  ],
+  indexes: [["collector", "fingerprint"]],
+};
+
+/**
  * Parses the lines of one file. `parse` returns the row's values in the
  * order of the table's columns, or a string saying why the line is not a
  * row: returning rather than throwing keeps the hot loop cheap.
@@ -33,12 +79,19 @@ export const DEFAULT_BATCH_SIZE = 10_000;
 export interface LineParser {
   /** Turns one line into a row, or says why it cannot. */
   parse(text: string): SqlValue[] | string;
+  /**
+   * Sees a line that an earlier run already collected. A parser whose rows
+   * depend on a header (Zeek's `#fields`) reads it here on a resumed run.
+   */
+  skipped?(text: string): void;
   /** A summary of the file once parsed, such as the formats it used. */
   detail?(): string | undefined;
 }
 
 /** What a line collector needs besides the standard collector arguments. */
 export interface LineCollectorSpec {
+  /** The collector's aid, which keys its entries in the ledger. */
+  collector: string;
   /** The table rows go into, created when missing. */
   table: TableSpec;
   /** Makes a parser for one input; parsers may keep per-file state. */
@@ -47,29 +100,32 @@ export interface LineCollectorSpec {
   maxLineBytes: number;
 }
 
+/** What the ledger holds for one input. */
+interface LedgerEntry {
+  name: string;
+  linesDone: number;
+  rowsDone: number;
+  failed: number;
+  prefixSha256: string;
+}
+
 /**
  * Runs a line-oriented collector over its inputs, one input after another.
  *
  * @example A collector of one-word lines
  * ```ts
  * import { collectLines } from "./collect.ts";
- * import type { Connection, SqlValue } from "./types.ts";
+ * import { launch } from "../modules/connectors/sqlite.ts";
+ * import { silentLogger } from "./logger.ts";
  *
- * const rows: SqlValue[][] = [];
- * const connection = {
- *   ensureTable: () => Promise.resolve(),
- *   load: async (_t: unknown, batches: AsyncIterable<SqlValue[][]>) => {
- *     for await (const batch of batches) rows.push(...batch);
- *     return rows.length;
- *   },
- * } as unknown as Connection;
+ * const db = await launch({ settings: { path: ":memory:" }, logger: silentLogger });
  * const input = {
  *   name: "words.log",
- *   open: () => Promise.resolve(ReadableStream.from(["alpha\nbeta gamma\n"])
- *     .pipeThrough(new TextEncoderStream())),
+ *   open: () => Promise.resolve(new Blob(["alpha\nbeta gamma\n"]).stream()),
  * };
- * const report = await collectLines(connection, [input], {
+ * const report = await collectLines(db, [input], {
  *   spec: {
+ *     collector: "words",
  *     table: { name: "words", columns: [{ name: "word", type: "text" }] },
  *     maxLineBytes: 100,
  *     parser: () => ({
@@ -78,7 +134,18 @@ export interface LineCollectorSpec {
  *   },
  *   reject: () => {},
  * });
- * if (report.inserted !== 1 || report.failed !== 1) throw new Error("wrong");
+ * const again = await collectLines(db, [input], {
+ *   spec: {
+ *     collector: "words",
+ *     table: { name: "words", columns: [{ name: "word", type: "text" }] },
+ *     maxLineBytes: 100,
+ *     parser: () => ({ parse: (text) => [text] }),
+ *   },
+ *   reject: () => {},
+ * });
+ * await db.close();
+ * if (report.inserted !== 1 || report.failed !== 1) throw new Error("first");
+ * if (again.inserted !== 0 || again.files[0].skipped !== 2) throw new Error();
  * ```
  */
 export async function collectLines(
@@ -89,57 +156,18 @@ export async function collectLines(
     logger?: CollectOptions["logger"];
   },
 ): Promise<CollectReport> {
-  const { spec } = options;
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const report: CollectReport = {
     inserted: 0,
     failed: 0,
     files: [],
     failures: [],
   };
-  await connection.ensureTable(spec.table);
+  await connection.ensureTable(LEDGER);
+  await connection.ensureTable(options.spec.table);
 
   for (const input of inputs) {
     options.signal?.throwIfAborted();
-    const parser = spec.parser(input);
-    const file: FileReport = {
-      file: input.name,
-      lines: 0,
-      inserted: 0,
-      failed: 0,
-    };
-
-    const fail = (line: Line, reason: string) => {
-      file.failed++;
-      const failure = { file: input.name, line: line.number, reason };
-      if (report.failures.length < REPORTED_FAILURES) {
-        report.failures.push(failure);
-      }
-      options.reject({ ...failure, raw: line.raw, length: line.length });
-    };
-
-    const rows = async function* (): AsyncGenerator<SqlValue[][]> {
-      let batch: SqlValue[][] = [];
-      for await (const lines of safeLines(input, spec.maxLineBytes)) {
-        for (const line of lines) {
-          file.lines = line.number;
-          const row = line.text === undefined
-            ? line.problem!
-            : parser.parse(line.text);
-          if (typeof row === "string") fail(line, row);
-          else batch.push(row);
-        }
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
-        }
-        options.signal?.throwIfAborted();
-      }
-      if (batch.length > 0) yield batch;
-    };
-
-    file.inserted = await connection.load(spec.table, rows());
-    file.detail = parser.detail?.();
+    const file = await collectInput(connection, input, options, report);
     report.inserted += file.inserted;
     report.failed += file.failed;
     report.files.push(file);
@@ -147,18 +175,239 @@ export async function collectLines(
   return report;
 }
 
-/** The lines of an input; failing to open it is the user's to fix. */
-async function* safeLines(
+async function collectInput(
+  connection: Connection,
   input: Input,
-  maxBytes: number,
-): AsyncGenerator<Line[]> {
-  let stream: ReadableStream<Uint8Array>;
+  options: Omit<CollectOptions, "logger"> & { spec: LineCollectorSpec },
+  report: CollectReport,
+): Promise<FileReport> {
+  const { spec } = options;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const file: FileReport = {
+    file: input.name,
+    lines: 0,
+    inserted: 0,
+    failed: 0,
+    skipped: 0,
+  };
+
+  const { fingerprint, stream } = await fingerprinted(input);
+  const key = [spec.collector, fingerprint];
+  const before = await readLedger(connection, key) ??
+    await startLedger(connection, key, input.name);
+  const parser = spec.parser(input);
+  const prefix = createHash("sha256");
+  let linesDone = before.linesDone;
+
+  const fail = (line: Line, reason: string) => {
+    file.failed++;
+    const failure = { file: input.name, line: line.number, reason };
+    if (report.failures.length < REPORTED_FAILURES) {
+      report.failures.push(failure);
+    }
+    options.reject({ ...failure, raw: line.raw, length: line.length });
+  };
+
+  // Where the ledger will say this run got to, committed with the rows.
+  const progress = (): Statement => ({
+    sql: UPDATE_LEDGER,
+    params: [
+      input.name,
+      linesDone,
+      before.rowsDone + file.inserted,
+      before.failed + file.failed,
+      digestSoFar(prefix),
+      formatTimestamp(Date.now())!,
+      ...key,
+    ],
+  });
+
+  const batches = async function* (): AsyncGenerator<Batch> {
+    let rows: SqlValue[][] = [];
+    let lastSeen = 0;
+    let sinceCommit = { rows: 0, lines: 0 };
+    for await (
+      const lines of readLines(stream, { maxBytes: spec.maxLineBytes })
+    ) {
+      for (const line of lines) {
+        prefix.update(line.raw);
+        prefix.update(LINE_END);
+        lastSeen = line.number;
+        if (line.number <= before.linesDone) {
+          if (line.text !== undefined) parser.skipped?.(line.text);
+          file.skipped = (file.skipped ?? 0) + 1;
+          if (line.number === before.linesDone) {
+            checkPrefix(prefix, before, input.name);
+          }
+          continue;
+        }
+
+        linesDone = line.number;
+        sinceCommit.lines++;
+        const row = line.text === undefined
+          ? line.problem!
+          : parser.parse(line.text);
+        if (typeof row === "string") fail(line, row);
+        else rows.push(row);
+      }
+
+      // Batches end at chunk boundaries, so every line counted in the
+      // ledger has been parsed and its row, if any, is in the batch.
+      const commit = sinceCommit.rows + rows.length >= COMMIT_ROWS ||
+        sinceCommit.lines >= COMMIT_LINES;
+      if (rows.length >= batchSize || commit) {
+        file.inserted += rows.length;
+        sinceCommit.rows += rows.length;
+        yield commit ? { rows, commit: [progress()] } : { rows };
+        if (commit) sinceCommit = { rows: 0, lines: 0 };
+        rows = [];
+      }
+      options.signal?.throwIfAborted();
+    }
+
+    // A file shorter than what was collected of it never reached the check.
+    if (lastSeen < before.linesDone) throw changedError(input.name, before);
+    file.inserted += rows.length;
+    yield { rows, commit: [progress()] };
+  };
+
+  const inserted = await connection.load(spec.table, batches());
+  if (inserted !== file.inserted) {
+    throw new GummerError(
+      `The database took ${inserted} rows from "${input.name}" where ` +
+        `${file.inserted} were sent.`,
+    );
+  }
+  file.lines = linesDone;
+  file.detail = parser.detail?.();
+  return file;
+}
+
+/**
+ * At the last line an earlier run committed, the content read so far must
+ * hash to what the ledger recorded; otherwise the input only starts like
+ * the one collected before.
+ */
+function checkPrefix(prefix: Hash, before: LedgerEntry, name: string): void {
+  if (digestSoFar(prefix) !== before.prefixSha256) {
+    throw changedError(name, before);
+  }
+}
+
+function changedError(name: string, before: LedgerEntry): GummerError {
+  return new GummerError(
+    `"${name}" starts like "${before.name}", of which ${before.linesDone} ` +
+      "lines were collected, but its first lines are not the same: it is " +
+      "not the same file, and resuming would mix the two. Nothing of it " +
+      "was collected.",
+  );
+}
+
+const LINE_END = new Uint8Array([0x0a]);
+const SHA256_OF_NOTHING = createHash("sha256").digest("hex");
+
+function digestSoFar(hash: Hash): string {
+  return hash.copy().digest("hex");
+}
+
+/**
+ * Opens an input and reads its first 64 KiB to fingerprint it, handing back
+ * a stream that still starts at the beginning.
+ */
+async function fingerprinted(
+  input: Input,
+): Promise<{ fingerprint: string; stream: ReadableStream<Uint8Array> }> {
+  let source: ReadableStream<Uint8Array>;
   try {
-    stream = await decompressed(await input.open());
+    source = await decompressed(await input.open());
   } catch (error) {
     throw new GummerError(`Cannot read "${input.name}": ${messageOf(error)}`, {
       cause: error,
     });
   }
-  yield* readLines(stream, { maxBytes });
+
+  const reader = source.getReader();
+  const head: Uint8Array[] = [];
+  const hash = createHash("sha256");
+  let size = 0;
+  let ended = false;
+  try {
+    while (size < FINGERPRINT_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+      head.push(value);
+      hash.update(value.subarray(0, FINGERPRINT_BYTES - size));
+      size += value.length;
+    }
+  } catch {
+    // A read error this early is reported by the line reader, as for any
+    // later one; the bytes read so far still identify the input.
+  }
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of head) controller.enqueue(chunk);
+      if (ended) controller.close();
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { fingerprint: hash.digest("hex"), stream };
+}
+
+const SELECT_LEDGER =
+  `SELECT name, lines_done, rows_done, failed, prefix_sha256 FROM gummer_files
+WHERE collector = ? AND fingerprint = ?`;
+
+const INSERT_LEDGER = `INSERT INTO gummer_files
+(collector, fingerprint, name, lines_done, rows_done, failed, prefix_sha256,
+ updated_at)
+VALUES (?, ?, ?, 0, 0, 0, ?, ?)`;
+
+const UPDATE_LEDGER = `UPDATE gummer_files
+SET name = ?, lines_done = ?, rows_done = ?, failed = ?, prefix_sha256 = ?,
+    updated_at = ?
+WHERE collector = ? AND fingerprint = ?`;
+
+async function readLedger(
+  connection: Connection,
+  key: string[],
+): Promise<LedgerEntry | undefined> {
+  const found = await connection.query(SELECT_LEDGER, key);
+  const row = found.rows[0];
+  if (!row) return undefined;
+  return {
+    name: String(row[0]),
+    linesDone: Number(row[1]),
+    rowsDone: Number(row[2]),
+    failed: Number(row[3]),
+    prefixSha256: String(row[4]),
+  };
+}
+
+async function startLedger(
+  connection: Connection,
+  key: string[],
+  name: string,
+): Promise<LedgerEntry> {
+  const now = formatTimestamp(Date.now())!;
+  await connection.query(INSERT_LEDGER, [...key, name, SHA256_OF_NOTHING, now]);
+  return {
+    name,
+    linesDone: 0,
+    rowsDone: 0,
+    failed: 0,
+    prefixSha256: SHA256_OF_NOTHING,
+  };
 }

@@ -52,6 +52,27 @@ export interface TableSpec {
   indexes?: string[][];
 }
 
+/** A statement with its bound parameters. */
+export interface Statement {
+  /** SQL with `?` placeholders. */
+  sql: string;
+  /** Values for the statement's `?` placeholders, in order. */
+  params?: readonly SqlValue[];
+}
+
+/**
+ * Rows on their way into a table. A batch that carries `commit` ends a
+ * transaction: its statements run after its rows, and all the rows since
+ * the previous commit become durable together with them. That is how a
+ * collector records how far it got in the same breath as the rows.
+ */
+export interface Batch {
+  /** Values in the order of the table's columns. */
+  rows: SqlValue[][];
+  /** Statements to run, then commit, after these rows. */
+  commit?: Statement[];
+}
+
 /** An open database connection, owned by whoever launched the connector. */
 export interface Connection {
   /** The SQL dialect this connection speaks. */
@@ -66,13 +87,16 @@ export interface Connection {
   /** Creates a table and its indexes unless they already exist. */
   ensureTable(table: TableSpec): Promise<void>;
   /**
-   * Inserts rows into a table created by `ensureTable`, in the order of its
-   * columns, through the fastest path the database has. Batches are written
-   * as they arrive, so the source may stream. Returns the rows inserted.
+   * Inserts rows into a table created by `ensureTable`, through the fastest
+   * path the database has (a bulk loader where there is one). Batches are
+   * written as they arrive, so the source may stream. A batch with `commit`
+   * ends a transaction; rows after the last such batch are committed when
+   * the batches end. On an error, rows since the last commit are rolled
+   * back. Returns the rows inserted.
    */
   load(
     table: TableSpec,
-    batches: AsyncIterable<SqlValue[][]> | Iterable<SqlValue[][]>,
+    batches: AsyncIterable<Batch> | Iterable<Batch>,
   ): Promise<number>;
   /** Releases the connection. Further calls fail. */
   close(): Promise<void>;
@@ -162,6 +186,8 @@ export interface FileReport {
   inserted: number;
   /** Lines set aside. */
   failed: number;
+  /** Lines an earlier collection of the same content already loaded. */
+  skipped?: number;
   /** Collector-specific facts about the file, such as the format it used. */
   detail?: string;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../engine/logger.ts";
-import type { SqlValue, TableSpec } from "../engine/types.ts";
+import type { Batch, SqlValue, TableSpec } from "../engine/types.ts";
 import { launch } from "../modules/connectors/sqlite.ts";
 
 const TABLE: TableSpec = {
@@ -17,13 +17,15 @@ const TABLE: TableSpec = {
 const open = () =>
   launch({ settings: { path: ":memory:" }, logger: silentLogger });
 
-function* batches(count: number, size = 10_000): Generator<SqlValue[][]> {
+/** Batches of 10,000 rows, committing after every 50,000. */
+function* batches(count: number, size = 10_000): Generator<Batch> {
   for (let start = 0; start < count; start += size) {
-    const batch: SqlValue[][] = [];
+    const rows: SqlValue[][] = [];
     for (let id = start; id < Math.min(count, start + size); id++) {
-      batch.push([id, `host${id % 97}`, "2026-11-02 00:00:00.000", id / 2]);
+      rows.push([id, `host${id % 97}`, "2026-11-02 00:00:00.000", id / 2]);
     }
-    yield batch;
+    const commit = (start + size) % 50_000 === 0 ? [] : undefined;
+    yield { rows, commit };
   }
 }
 
@@ -77,7 +79,7 @@ Deno.test("a large load rebuilds the indexes it set aside", async () => {
 Deno.test("a load that fails part-way keeps committed rows and indexes", async () => {
   const db = await open();
   await db.ensureTable(TABLE);
-  function* failing(): Generator<SqlValue[][]> {
+  function* failing(): Generator<Batch> {
     yield* batches(120_000);
     throw new Error("the source broke");
   }

@@ -201,6 +201,7 @@ Deno.test("a file of mixed good and bad lines: exact counts and rejects", async 
     inserted: 3,
     failed: 4,
     detail: "native format: 2 lines, extended format: 1 lines",
+    skipped: 0,
   }]);
   assert.equal(report.rejectFile, rejects);
 
@@ -244,26 +245,39 @@ Deno.test("log text is bound, never spliced: injection is stored verbatim", asyn
   assert.equal(row.user, user);
   assert.equal(row.host, "evil.example");
   const tables = await workbench.query(
-    "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
   );
-  assert.deepEqual(tables.rows, [["squid"]]);
+  assert.deepEqual(tables.rows, [["gummer_files"], ["squid"]]);
   await workbench.close();
 });
 
 Deno.test("gzip input is read whatever the file is called", async () => {
   const { workbench, dir, rejects } = await bench();
-  const plain = `${NATIVE}\n${EXTENDED}\n`;
   const path = join(dir, "access.log.1.gz");
-  Deno.writeFileSync(path, gzipSync(new TextEncoder().encode(plain)));
+  Deno.writeFileSync(
+    path,
+    gzipSync(new TextEncoder().encode(`${NATIVE}\n${EXTENDED}\n`)),
+  );
   const renamed = join(dir, "access.log.2");
-  Deno.writeFileSync(renamed, gzipSync(new TextEncoder().encode(plain)));
+  Deno.writeFileSync(
+    renamed,
+    gzipSync(new TextEncoder().encode(`${EXTENDED}\n${NATIVE}\n`)),
+  );
+  // The same content under a third name: known by its fingerprint.
+  const copy = join(dir, "copy-of-1");
+  Deno.copyFileSync(path, copy);
 
-  const report = await workbench.collect("squid", [path, renamed], {
+  const report = await workbench.collect("squid", [path, renamed, copy], {
     rejectFile: rejects,
   });
   assert.equal(report.inserted, 4);
   assert.equal(report.failed, 0);
   assert.equal(report.rejectFile, undefined);
+  assert.deepEqual(report.files.map((f) => [f.inserted, f.skipped]), [
+    [2, 0],
+    [2, 0],
+    [0, 2],
+  ]);
   assert.equal((await rows(workbench)).length, 4);
   await workbench.close();
 });

@@ -92,7 +92,12 @@ export function launch(
 ): Promise<CollectReport> {
   return collectLines(connection, inputs, {
     ...options,
-    spec: { table: tables[0], maxLineBytes: MAX_LINE_BYTES, parser },
+    spec: {
+      collector: aid,
+      table: tables[0],
+      maxLineBytes: MAX_LINE_BYTES,
+      parser,
+    },
   });
 }
 

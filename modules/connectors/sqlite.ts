@@ -10,6 +10,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import type {
+  Batch,
   ColumnType,
   Connection,
   ConnectorOptions,
@@ -34,9 +35,6 @@ export const settings: ParamSpecs = {
     desc: "the database file, created when missing (:memory: for none)",
   },
 };
-
-/** Rows per transaction while loading: large enough to amortise commits. */
-const ROWS_PER_TRANSACTION = 50_000;
 
 /** Rows a load inserts with indexes in place before it drops them. */
 const DROP_INDEXES_AFTER = 100_000;
@@ -119,7 +117,7 @@ class SqliteConnection implements Connection {
 
   async load(
     table: TableSpec,
-    batches: AsyncIterable<SqlValue[][]> | Iterable<SqlValue[][]>,
+    batches: AsyncIterable<Batch> | Iterable<Batch>,
   ): Promise<number> {
     const names = table.columns.map((column) => quote(column.name));
     const marks = names.map(() => "?").join(", ");
@@ -141,26 +139,24 @@ class SqliteConnection implements Connection {
     const dropAfter = Math.max(DROP_INDEXES_AFTER, existing / 4);
     let dropped = false;
 
-    // A transaction stays open across batches until it holds enough rows;
-    // committing per batch would make small batches slow.
     let inserted = 0;
-    let open = 0;
     try {
       for await (const batch of batches) {
-        if (open === 0) this.#db.exec("BEGIN");
-        if (!dropped && inserted + batch.length > dropAfter) {
+        if (!this.#db.isTransaction) this.#db.exec("BEGIN");
+        if (!dropped && inserted + batch.rows.length > dropAfter) {
           this.#dropIndexes(table);
           dropped = true;
         }
-        for (const row of batch) insert.run(...row.map(bindable));
-        inserted += batch.length;
-        open += batch.length;
-        if (open >= ROWS_PER_TRANSACTION) {
+        for (const row of batch.rows) insert.run(...row.map(bindable));
+        inserted += batch.rows.length;
+        if (batch.commit) {
+          for (const statement of batch.commit) {
+            this.#query(statement.sql, statement.params ?? []);
+          }
           this.#db.exec("COMMIT");
-          open = 0;
         }
       }
-      if (open > 0) this.#db.exec("COMMIT");
+      if (this.#db.isTransaction) this.#db.exec("COMMIT");
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error instanceof GummerError ? error : new GummerError(
