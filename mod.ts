@@ -27,6 +27,7 @@
 export {
   type CollectCallOptions,
   type CollectionReport,
+  type DatabaseInfo,
   type RenderOptions,
   Workbench,
   type WorkbenchOptions,
@@ -45,6 +46,7 @@ export {
   type ConfigFile,
   type Env,
   loadConfig,
+  type Profile,
 } from "./engine/config.ts";
 export { GummerError, UsageError } from "./engine/errors.ts";
 export { fileInput, resolveInputs, stdinInput } from "./engine/inputs.ts";

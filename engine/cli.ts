@@ -238,7 +238,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     reportProblems(bench.registry.problems, logger.warn);
     for (const [i, kind] of args.list.entries()) {
       if (i > 0) await io.stdout("\n");
-      await io.stdout(formatList(bench, kind, args.verbosity > 0));
+      await io.stdout(
+        kind === "connectors"
+          ? formatDatabases(bench)
+          : formatList(bench, kind, args.verbosity > 0),
+      );
     }
     if (args.collector) {
       const report = await bench.collect(args.collector, args.files);
@@ -312,6 +316,20 @@ export function formatList(bench: Workbench, kind: Kind, verbose: boolean) {
     if (verbose) lines.push(...details(module, displayPath(file)));
   }
   if (lines.length === 0) lines.push(`(no ${kind})`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The connectors and the config file's profiles, each with where it
+ * points; passwords are masked by the connectors themselves.
+ */
+export function formatDatabases(bench: Workbench): string {
+  const lines: string[] = [];
+  for (const database of bench.databases()) {
+    lines.push(`[${database.id}] ${database.name}`);
+    lines.push(...wrap(database.desc, 76).map((line) => `    ${line}`));
+    if (database.target) lines.push(`    target: ${database.target}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 

@@ -11,7 +11,14 @@
  *   "connector": "sqlite",
  *   "output": "table",
  *   "modules": ["/srv/hunt-pack"],
- *   "connectors": { "sqlite": { "path": "cases/acme.db" } }
+ *   "connectors": { "sqlite": { "path": "cases/acme.db" } },
+ *   "profiles": {
+ *     "prod_pg": {
+ *       "driver": "postgres",
+ *       "url": "postgres://hunter@db.example:5432/logs",
+ *       "password_env": "PROD_PG_PASSWORD"
+ *     }
+ *   }
  * }
  * ```
  *
@@ -36,7 +43,14 @@ export interface ConfigFile {
   modules?: string[];
   /** Settings per connector aid, such as `{ "sqlite": { "path": "x.db" } }`. */
   connectors?: Record<string, Record<string, string | number | boolean>>;
+  /** Named databases: a connector (`driver`) with its settings. */
+  profiles?: Record<string, Profile>;
 }
+
+/** A named database: which connector, and its settings. */
+export type Profile =
+  & { driver: string }
+  & Record<string, string | number | boolean>;
 
 /** Options after resolution; flags are applied by the caller. */
 export interface Config {
@@ -50,6 +64,8 @@ export interface Config {
   modules: string[];
   /** A file that receives a copy of the diagnostics, if set. */
   logFile?: string;
+  /** Named databases from the config file, by name. */
+  profiles: Record<string, Profile>;
   /** Settings of a connector from the config file, the environment, then defaults. */
   connectorSettings(aid: string, specs: ParamSpecs | undefined): Params;
 }
@@ -83,6 +99,7 @@ export function loadConfig(
     output: fromFile?.output ?? env("GUMMER_OUTPUT") ?? "table",
     modules: [...splitPathList(env("GUMMER_PATH")), ...fromFile?.modules ?? []],
     logFile: env("GUMMER_LOG_FILE"),
+    profiles: { ...fromFile?.profiles },
     connectorSettings(aid, specs) {
       const given: Record<string, string | number | boolean | undefined> = {
         ...fromFile?.connectors?.[aid],
@@ -146,6 +163,17 @@ function checkConfigFile(parsed: unknown, file: string): ConfigFile {
     (typeof connectors !== "object" || connectors === null)
   ) {
     throw fail(`"connectors" must map connector ids to their settings`);
+  }
+  const profiles = config.profiles;
+  if (profiles !== undefined) {
+    if (typeof profiles !== "object" || profiles === null) {
+      throw fail(`"profiles" must map names to database settings`);
+    }
+    for (const [name, profile] of Object.entries(profiles)) {
+      if (typeof (profile as Profile)?.driver !== "string") {
+        throw fail(`profile "${name}" needs a "driver" (a connector id)`);
+      }
+    }
   }
   return config as ConfigFile;
 }

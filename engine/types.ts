@@ -146,6 +146,8 @@ export interface ConnectorOptions {
 export interface ConnectorModule extends ModuleBase {
   /** Settings read from the config file or environment. */
   settings?: ParamSpecs;
+  /** Where these settings point, for `-ldb`; never shows a password. */
+  target?(settings: Params): string;
   /** Opens a connection; the caller closes it. */
   launch(options: ConnectorOptions): Promise<Connection>;
 }

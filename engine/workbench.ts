@@ -7,7 +7,7 @@
  */
 
 import { type Config, type Env, loadConfig } from "./config.ts";
-import { GummerError, messageOf } from "./errors.ts";
+import { GummerError, messageOf, UsageError } from "./errors.ts";
 import { resolveInputs } from "./inputs.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { type GivenValue, resolveParams } from "./params.ts";
@@ -16,8 +16,10 @@ import { rejectFile } from "./rejects.ts";
 import type {
   CollectReport,
   Connection,
+  ConnectorModule,
   Input,
   Kind,
+  Params,
   Result,
   SqlValue,
 } from "./types.ts";
@@ -50,6 +52,20 @@ export interface CollectCallOptions {
   batchSize?: number;
   /** Stops the collection between batches when aborted. */
   signal?: AbortSignal;
+}
+
+/** A database `-db` can name, as `-ldb` lists it. */
+export interface DatabaseInfo {
+  /** What `-db` takes: a connector's aid or a profile's name. */
+  id: string;
+  /** The connector behind it. */
+  driver: string;
+  /** The connector's name, or what kind of profile it is. */
+  name: string;
+  /** What it is. */
+  desc: string;
+  /** Where it points, passwords masked; empty when there is nothing to say. */
+  target: string;
 }
 
 /** Options of `Workbench.render`. */
@@ -230,9 +246,65 @@ export class Workbench {
     }
   }
 
+  /**
+   * The databases `-db` accepts: every connector, then every profile of
+   * the config file, each with where it points (passwords masked).
+   */
+  databases(): DatabaseInfo[] {
+    const connectors = this.list("connectors").map(({ module }) => ({
+      id: module.aid,
+      driver: module.aid,
+      name: module.name,
+      desc: module.desc,
+      target: this.#describe(module.aid),
+    }));
+    const profiles = Object.entries(this.config.profiles).map(
+      ([id, profile]) => ({
+        id,
+        driver: profile.driver,
+        name: `${profile.driver} profile`,
+        desc: `A profile of ${this.config.file ?? "the config file"}.`,
+        target: this.#describe(id),
+      }),
+    );
+    return [...connectors, ...profiles];
+  }
+
+  /** The connector module and settings behind a connector id or profile. */
+  #resolve(id: string): { connector: ConnectorModule; settings: Params } {
+    const profile = this.config.profiles[id];
+    if (!profile) {
+      const connector = this.#connector(id);
+      const settings = this.config.connectorSettings(id, connector.settings);
+      return { connector, settings };
+    }
+    const { driver, ...values } = profile;
+    const connector = this.#connector(driver);
+    const settings = resolveParams(connector.settings, values, `profile ${id}`);
+    return { connector, settings };
+  }
+
+  #connector(id: string): ConnectorModule {
+    try {
+      return this.registry.get("connectors", id);
+    } catch (error) {
+      const names = Object.keys(this.config.profiles);
+      if (!(error instanceof UsageError) || names.length === 0) throw error;
+      throw new UsageError(`${error.message} Profiles: ${names.join(", ")}.`);
+    }
+  }
+
+  #describe(id: string): string {
+    try {
+      const { connector, settings } = this.#resolve(id);
+      return connector.target?.(settings) ?? "";
+    } catch (error) {
+      return `not usable: ${messageOf(error)}`;
+    }
+  }
+
   async #open(aid: string): Promise<Connection> {
-    const connector = this.registry.get("connectors", aid);
-    const settings = this.config.connectorSettings(aid, connector.settings);
+    const { connector, settings } = this.#resolve(aid);
     const connection = await connector.launch({
       settings,
       logger: this.logger,
@@ -266,11 +338,9 @@ export class Workbench {
   }
 
   #rejectPath(connectorAid: string): string {
-    if (connectorAid !== "sqlite") return "gummer-rejects.ndjson";
-    const connector = this.registry.get("connectors", "sqlite");
-    const path = String(
-      this.config.connectorSettings("sqlite", connector.settings).path,
-    );
+    const { connector, settings } = this.#resolve(connectorAid);
+    if (connector.aid !== "sqlite") return "gummer-rejects.ndjson";
+    const path = String(settings.path);
     const base = path === ":memory:" ? "gummer" : path.replace(/\.db$/, "");
     return `${base}.rejects.ndjson`;
   }

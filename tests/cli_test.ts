@@ -112,7 +112,15 @@ Deno.test("lists print [aid] name with the description beneath, by aid", async (
   assert.match(lines[1], /^ {4}\S/);
 
   const databases = await gummer(["--list_databases"], { cwd });
-  assert.match(databases.stdout, /^\[sqlite\] SQLite \(embedded\)\n {4}An /);
+  assert.deepEqual(
+    databases.stdout.split("\n").filter((l) => l.startsWith("[")),
+    [
+      "[mysql] MySQL / MariaDB",
+      "[postgres] PostgreSQL",
+      "[sqlite] SQLite (embedded)",
+    ],
+  );
+  assert.match(databases.stdout, /\n {4}target: gummer\.db\n/);
   const collectors = await gummer(["-lc"], { cwd });
   assert.match(collectors.stdout, /^\[squid\] Squid access\.log\n/);
   const analyzers = await gummer(["-l"], { cwd });
@@ -151,7 +159,7 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     ],
     [
       ["-a", "apt_ips", "-db", "oracle"],
-      /Unknown connector "oracle"\. Known connectors: sqlite\./,
+      /Unknown connector "oracle"\. Known connectors: mysql, postgres, sqlite\./,
     ],
     [
       ["-a", "apt_ips", "-o", "xml"],

@@ -14,7 +14,7 @@ Deno.test("built-in modules load without problems", async () => {
     registry.list(kind).map((loaded) => loaded.module.aid);
   assert.deepEqual(aids("analyzers"), ["apt_ips", "apt_size", "apt_time"]);
   assert.deepEqual(aids("collectors"), ["squid"]);
-  assert.deepEqual(aids("connectors"), ["sqlite"]);
+  assert.deepEqual(aids("connectors"), ["mysql", "postgres", "sqlite"]);
   assert.deepEqual(aids("outputs"), ["csv", "json", "ndjson", "table"]);
 });
 

@@ -14,6 +14,7 @@ import type {
   ColumnType,
   Connection,
   ConnectorOptions,
+  Params,
   ParamSpecs,
   Result,
   SqlValue,
@@ -35,6 +36,11 @@ export const settings: ParamSpecs = {
     desc: "the database file, created when missing (:memory: for none)",
   },
 };
+
+/** What `-ldb` shows: the database file. */
+export function target(values: Params): string {
+  return String(values.path);
+}
 
 /** Rows a load inserts with indexes in place before it drops them. */
 const DROP_INDEXES_AFTER = 100_000;

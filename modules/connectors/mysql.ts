@@ -1,0 +1,312 @@
+/**
+ * MySQL and MariaDB through `npm:mysql2`, with bulk loads by `LOAD DATA
+ * LOCAL INFILE` streamed from the parser, or multi-row INSERTs where the
+ * server forbids local files.
+ *
+ * Tables use utf8mb4 with the binary collation, so that grouping and
+ * ordering treat text byte by byte as SQLite does (the server's default
+ * collation would fold case and merge `Example.com` into `example.com`).
+ * Time stamps are DATETIME(3) in UTC.
+ *
+ * @module
+ */
+
+import { Readable } from "node:stream";
+import mysql from "mysql2/promise";
+import { GummerError, messageOf } from "../../engine/errors.ts";
+import { loaderText, maskUrl, redact } from "../../engine/sql.ts";
+import type {
+  Batch,
+  ColumnType,
+  Connection,
+  ConnectorOptions,
+  Params,
+  ParamSpecs,
+  Result,
+  SqlValue,
+  Statement,
+  TableSpec,
+} from "../../engine/types.ts";
+import {
+  connectionUrl,
+  SERVER_SETTINGS,
+  serverTarget,
+  Transactions,
+} from "./_server.ts";
+
+export const aid = "mysql";
+export const name = "MySQL / MariaDB";
+export const desc =
+  "A MySQL or MariaDB server, loaded with LOAD DATA LOCAL INFILE (or " +
+  "multi-row INSERTs where the server forbids it). The URL comes from a " +
+  "profile, the config file or GUMMER_MYSQL_URL.";
+
+export const settings: ParamSpecs = {
+  ...SERVER_SETTINGS,
+  url: { ...SERVER_SETTINGS.url, env: "GUMMER_MYSQL_URL" },
+};
+
+/** What `-ldb` shows: where the connector goes, password masked. */
+export function target(values: Params): string {
+  return serverTarget(values, "mysql");
+}
+
+const COLUMN_TYPES: Record<ColumnType, string> = {
+  text: "MEDIUMTEXT",
+  integer: "BIGINT",
+  real: "DOUBLE",
+  timestamp: "DATETIME(3)",
+};
+
+/** Index key bytes per text column: 191 characters of utf8mb4 fit InnoDB. */
+const TEXT_KEY_PREFIX = 191;
+
+/** Rows per INSERT when LOAD DATA LOCAL is refused; 17 columns stay far
+ * below the 65,535 placeholders a statement may have. */
+const INSERT_ROWS = 1000;
+
+/** Errors that mean the server or client will not take a local file. */
+const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 4166]);
+
+export async function launch(options: ConnectorOptions): Promise<Connection> {
+  const { url, password, secrets } = connectionUrl(options.settings, "mysql");
+  const shown = maskUrl(url);
+  const fail = (what: string, error: unknown) =>
+    new GummerError(`${what}: ${redact(messageOf(error), secrets)}`);
+
+  const loader = { stream: Readable.from([]) as Readable };
+  let connection: mysql.Connection;
+  try {
+    connection = await mysql.createConnection({
+      uri: url,
+      password: password || undefined,
+      connectTimeout: Number(options.settings.connect_timeout) * 1000,
+      dateStrings: true,
+      decimalNumbers: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      timezone: "Z",
+      charset: "UTF8MB4_BIN",
+      infileStreamFactory: () => loader.stream,
+    });
+    await connection.query("SET time_zone = '+00:00'");
+    await connection.query(
+      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+    );
+  } catch (error) {
+    throw fail(`Cannot connect to MySQL at ${shown}`, error);
+  }
+  options.logger.debug(`connected to MySQL at ${shown}`);
+  return new MysqlConnection(
+    connection,
+    loader,
+    (error) => fail("MySQL", error),
+  );
+}
+
+class MysqlConnection implements Connection {
+  readonly dialect = "mysql" as const;
+  readonly #db: mysql.Connection;
+  readonly #loader: { stream: Readable };
+  readonly #fail: (error: unknown) => GummerError;
+  #localInfile = true;
+
+  constructor(
+    db: mysql.Connection,
+    loader: { stream: Readable },
+    fail: (error: unknown) => GummerError,
+  ) {
+    this.#db = db;
+    this.#loader = loader;
+    this.#fail = fail;
+  }
+
+  async query(sql: string, params: readonly SqlValue[] = []): Promise<Result> {
+    try {
+      return await this.#run({ sql, params });
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  async hasTable(name: string): Promise<boolean> {
+    const found = await this.query(
+      "SELECT COUNT(*) FROM information_schema.tables " +
+        "WHERE table_schema = DATABASE() AND table_name = ?",
+      [name],
+    );
+    return Number(found.rows[0][0]) > 0;
+  }
+
+  async ensureTable(table: TableSpec): Promise<void> {
+    const columns = table.columns
+      .map((column) => `${quote(column.name)} ${COLUMN_TYPES[column.type]}`)
+      .join(", ");
+    await this.query(
+      `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns}) ` +
+        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    );
+
+    // MySQL 8 has no CREATE INDEX IF NOT EXISTS; ask the catalogue first.
+    const types = new Map(table.columns.map((c) => [c.name, c.type]));
+    for (const index of table.indexes ?? []) {
+      const indexName = `${table.name}_${index.join("_")}`;
+      const found = await this.query(
+        "SELECT COUNT(*) FROM information_schema.statistics WHERE " +
+          "table_schema = DATABASE() AND table_name = ? AND index_name = ?",
+        [table.name, indexName],
+      );
+      if (Number(found.rows[0][0]) > 0) continue;
+      const keys = index.map((column) =>
+        types.get(column) === "text"
+          ? `${quote(column)}(${TEXT_KEY_PREFIX})`
+          : quote(column)
+      );
+      await this.query(
+        `CREATE INDEX ${quote(indexName)} ON ${quote(table.name)} (${
+          keys.join(", ")
+        })`,
+      );
+    }
+  }
+
+  /**
+   * One LOAD DATA per transaction: rows stream into it batch by batch until
+   * a batch asks for a commit, whose statements run in the same
+   * transaction before it commits.
+   */
+  async load(
+    table: TableSpec,
+    batches: AsyncIterable<Batch> | Iterable<Batch>,
+  ): Promise<number> {
+    const columns = table.columns.map((column) => quote(column.name));
+    const transactions = new Transactions(batches);
+    let inserted = 0;
+    while (!transactions.finished) {
+      const transaction = transactions.next();
+      try {
+        await this.#db.beginTransaction();
+        const loaded = await this.#loadRows(
+          table.name,
+          columns,
+          transaction.rows,
+        );
+        if (loaded !== transaction.sent) {
+          throw new Error(
+            `the server took ${loaded} of ${transaction.sent} rows`,
+          );
+        }
+        for (const statement of transaction.commit) await this.#run(statement);
+        await this.#db.commit();
+      } catch (error) {
+        await this.#db.rollback().catch(() => {});
+        if (transactions.sourceError !== undefined) {
+          throw transactions.sourceError;
+        }
+        throw new GummerError(
+          `Cannot load into ${table.name}: ${this.#fail(error).message}`,
+        );
+      }
+      inserted += transaction.sent;
+    }
+    return inserted;
+  }
+
+  async close(): Promise<void> {
+    await this.#db.end();
+  }
+
+  /** Streams rows through LOAD DATA, or INSERTs when that is refused. */
+  async #loadRows(
+    table: string,
+    columns: string[],
+    rows: AsyncGenerator<SqlValue[][]>,
+  ): Promise<number> {
+    if (this.#localInfile) {
+      const text = async function* () {
+        for await (const batch of rows) yield loaderText(batch);
+      };
+      this.#loader.stream = Readable.from(text());
+      try {
+        const [header] = await this.#db.query<mysql.ResultSetHeader>(
+          `LOAD DATA LOCAL INFILE 'gummer' INTO TABLE ${quote(table)} ` +
+            "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' " +
+            "ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' " +
+            `(${columns.join(", ")})`,
+        );
+        return header.affectedRows;
+      } catch (error) {
+        const code = (error as { errno?: number }).errno ?? 0;
+        if (!LOCAL_INFILE_REFUSED.has(code)) throw error;
+        // Refused before a byte was read: the same rows go by INSERT.
+        this.#localInfile = false;
+      }
+    }
+    return await this.#insertRows(table, columns, rows);
+  }
+
+  async #insertRows(
+    table: string,
+    columns: string[],
+    rows: AsyncGenerator<SqlValue[][]>,
+  ): Promise<number> {
+    const row = `(${columns.map(() => "?").join(", ")})`;
+    let inserted = 0;
+    for await (const batch of rows) {
+      for (let start = 0; start < batch.length; start += INSERT_ROWS) {
+        const slice = batch.slice(start, start + INSERT_ROWS);
+        const [header] = await this.#db.query<mysql.ResultSetHeader>(
+          `INSERT INTO ${quote(table)} (${columns.join(", ")}) VALUES ${
+            slice.map(() => row).join(", ")
+          }`,
+          slice.flat().map(bindable),
+        );
+        inserted += header.affectedRows;
+      }
+    }
+    return inserted;
+  }
+
+  async #run(statement: Statement): Promise<Result> {
+    const params = (statement.params ?? []).map(bindable);
+    const [rows, fields] = params.length > 0
+      ? await this.#db.execute(
+        { sql: statement.sql, rowsAsArray: true },
+        params,
+      )
+      : await this.#db.query({ sql: statement.sql, rowsAsArray: true });
+    if (!Array.isArray(rows)) return { columns: [], rows: [] };
+    const wide = (fields ?? []).map((field) => field.columnType === LONGLONG);
+    return {
+      columns: (fields ?? []).map((field) => field.name),
+      rows: (rows as unknown as SqlValue[][]).map((row) =>
+        row.map((value, i) => wide[i] ? wideInteger(value) : value)
+      ),
+    };
+  }
+}
+
+/**
+ * Whole numbers travel as BIGINT: a JavaScript number would be sent as a
+ * DOUBLE, which MySQL refuses for `LIMIT ?`.
+ */
+function bindable(value: SqlValue): SqlValue {
+  if (typeof value === "number" && Number.isSafeInteger(value)) {
+    return BigInt(value);
+  }
+  if (typeof value === "boolean") return value ? 1n : 0n;
+  return value;
+}
+
+/** MySQL's type code for BIGINT. */
+const LONGLONG = 8;
+
+/** A BIGINT beyond a double's precision arrives as text: make it a bigint. */
+function wideInteger(value: SqlValue): SqlValue {
+  return typeof value === "string" ? BigInt(value) : value;
+}
+
+/** Quotes a name from a module's declaration; log text never gets here. */
+function quote(name: string): string {
+  return `\`${name.replaceAll("`", "``")}\``;
+}

@@ -1,0 +1,246 @@
+/**
+ * PostgreSQL through `npm:postgres`, with bulk loads by `COPY ... FROM
+ * STDIN` streamed from the parser.
+ *
+ * Text columns use the "C" collation so that ORDER BY and GROUP BY treat
+ * text byte by byte, as SQLite does, whatever the server's locale: ties in
+ * a ranking then break the same way on every database. Time stamps are
+ * `timestamptz(3)` read and written in UTC.
+ *
+ * @module
+ */
+
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import postgres from "postgres";
+import { GummerError, messageOf } from "../../engine/errors.ts";
+import {
+  loaderText,
+  maskUrl,
+  numberedPlaceholders,
+  redact,
+} from "../../engine/sql.ts";
+import type {
+  Batch,
+  ColumnType,
+  Connection,
+  ConnectorOptions,
+  Params,
+  ParamSpecs,
+  Result,
+  SqlValue,
+  Statement,
+  TableSpec,
+} from "../../engine/types.ts";
+import {
+  connectionUrl,
+  SERVER_SETTINGS,
+  serverTarget,
+  Transactions,
+} from "./_server.ts";
+
+export const aid = "postgres";
+export const name = "PostgreSQL";
+export const desc =
+  "A PostgreSQL server, loaded with COPY. The URL comes from a profile, " +
+  "the config file or GUMMER_POSTGRES_URL; a password may be given as the " +
+  "name of an environment variable (password_env).";
+
+export const settings: ParamSpecs = {
+  ...SERVER_SETTINGS,
+  url: { ...SERVER_SETTINGS.url, env: "GUMMER_POSTGRES_URL" },
+  schema: {
+    type: "string",
+    default: "",
+    desc: "schema for Gummer's tables, created when missing (default: public)",
+  },
+};
+
+/** What `-ldb` shows: where the connector goes, password masked. */
+export function target(values: Params): string {
+  return serverTarget(values, "postgres");
+}
+
+const COLUMN_TYPES: Record<ColumnType, string> = {
+  text: 'text COLLATE "C"',
+  integer: "bigint",
+  real: "double precision",
+  timestamp: "timestamptz(3)",
+};
+
+/** PostgreSQL type oids whose text Gummer reads its own way. */
+const OID = { int8: 20, numeric: 1700, timestamp: 1114, timestamptz: 1184 };
+
+export async function launch(options: ConnectorOptions): Promise<Connection> {
+  const { url, password, secrets } = connectionUrl(
+    options.settings,
+    "postgres",
+  );
+  const shown = maskUrl(url);
+  const schema = String(options.settings.schema ?? "");
+  const sql = postgres(url, {
+    max: 1,
+    password: password || undefined,
+    connect_timeout: Number(options.settings.connect_timeout),
+    onnotice: () => {},
+    connection: { application_name: "gummer", TimeZone: "UTC" },
+    types: {
+      gummer_int8: {
+        to: OID.int8,
+        from: [OID.int8],
+        serialize: (value: unknown) => String(value),
+        parse: integerValue,
+      },
+      gummer_numeric: {
+        to: OID.numeric,
+        from: [OID.numeric],
+        serialize: (value: unknown) => String(value),
+        parse: Number,
+      },
+      gummer_time: {
+        to: OID.timestamptz,
+        from: [OID.timestamptz, OID.timestamp],
+        serialize: (value: unknown) => String(value),
+        parse: timestampText,
+      },
+    },
+  });
+
+  const fail = (what: string, error: unknown) =>
+    new GummerError(`${what}: ${redact(messageOf(error), secrets)}`);
+  try {
+    await sql`SELECT 1`;
+    if (schema) {
+      await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`);
+      await sql.unsafe(`SET search_path TO ${quote(schema)}`);
+    }
+  } catch (error) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    throw fail(`Cannot connect to PostgreSQL at ${shown}`, error);
+  }
+  options.logger.debug(`connected to PostgreSQL at ${shown}`);
+  return new PostgresConnection(sql, (error) => fail("PostgreSQL", error));
+}
+
+class PostgresConnection implements Connection {
+  readonly dialect = "postgres" as const;
+  readonly #sql: postgres.Sql;
+  readonly #fail: (error: unknown) => GummerError;
+
+  constructor(sql: postgres.Sql, fail: (error: unknown) => GummerError) {
+    this.#sql = sql;
+    this.#fail = fail;
+  }
+
+  async query(sql: string, params: readonly SqlValue[] = []): Promise<Result> {
+    try {
+      return await run(this.#sql, { sql, params });
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  async hasTable(name: string): Promise<boolean> {
+    const found = await this.query("SELECT to_regclass(?) IS NOT NULL", [
+      quote(name),
+    ]);
+    return found.rows[0][0] === true;
+  }
+
+  async ensureTable(table: TableSpec): Promise<void> {
+    const columns = table.columns
+      .map((column) => `${quote(column.name)} ${COLUMN_TYPES[column.type]}`)
+      .join(", ");
+    await this.query(
+      `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`,
+    );
+    for (const index of table.indexes ?? []) {
+      const indexName = quote(`${table.name}_${index.join("_")}`);
+      await this.query(
+        `CREATE INDEX IF NOT EXISTS ${indexName} ON ${quote(table.name)} (${
+          index.map(quote).join(", ")
+        })`,
+      );
+    }
+  }
+
+  /**
+   * One COPY per transaction: rows stream into it batch by batch until a
+   * batch asks for a commit, whose statements then run in the same
+   * transaction before it commits.
+   */
+  async load(
+    table: TableSpec,
+    batches: AsyncIterable<Batch> | Iterable<Batch>,
+  ): Promise<number> {
+    const copy = `COPY ${quote(table.name)} (${
+      table.columns.map((column) => quote(column.name)).join(", ")
+    }) FROM STDIN`;
+    const transactions = new Transactions(batches);
+    let inserted = 0;
+    while (!transactions.finished) {
+      const transaction = transactions.next();
+      const text = async function* () {
+        for await (const rows of transaction.rows) yield loaderText(rows);
+      };
+      try {
+        await this.#sql.begin(async (tx) => {
+          const writable = await tx.unsafe(copy).writable();
+          await pipeline(Readable.from(text()), writable);
+          for (const statement of transaction.commit) await run(tx, statement);
+        });
+      } catch (error) {
+        if (transactions.sourceError !== undefined) {
+          throw transactions.sourceError;
+        }
+        throw new GummerError(
+          `Cannot load into ${table.name}: ${this.#fail(error).message}`,
+        );
+      }
+      inserted += transaction.sent;
+    }
+    return inserted;
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 });
+  }
+}
+
+/** Runs a statement and returns Gummer's result shape. */
+async function run(
+  sql: postgres.Sql | postgres.TransactionSql,
+  statement: Statement,
+): Promise<Result> {
+  const rows = await sql.unsafe(
+    numberedPlaceholders(statement.sql),
+    (statement.params ?? []) as postgres.ParameterOrJSON<never>[],
+    { prepare: true },
+  ).values();
+  return {
+    columns: (rows.columns ?? []).map((column) => column.name),
+    rows: rows as unknown as SqlValue[][],
+  };
+}
+
+/** int8 as a number while exact, else as a bigint: counts must not round. */
+function integerValue(text: string): number | bigint {
+  const number = Number(text);
+  return Number.isSafeInteger(number) ? number : BigInt(text);
+}
+
+/**
+ * `2026-11-02 08:15:00.12+00` as Gummer writes time stamps everywhere:
+ * `2026-11-02 08:15:00.120`. PostgreSQL drops trailing zeros of the
+ * fraction and appends the zone, which is always UTC in this session.
+ */
+function timestampText(text: string): string {
+  const match = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(\d+))?/.exec(text);
+  if (!match) return text;
+  return `${match[1]}.${(match[2] ?? "").padEnd(3, "0").slice(0, 3)}`;
+}
+
+/** Quotes a name from a module's declaration; log text never gets here. */
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
