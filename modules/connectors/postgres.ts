@@ -219,7 +219,8 @@ async function run(
   ).values();
   return {
     columns: (rows.columns ?? []).map((column) => column.name),
-    rows: rows as unknown as SqlValue[][],
+    // A plain array: postgres.js returns its own Array subclass.
+    rows: Array.from(rows) as unknown as SqlValue[][],
   };
 }
 

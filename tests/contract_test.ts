@@ -1,0 +1,128 @@
+/**
+ * One contract, every connector: the same logs collected into SQLite,
+ * PostgreSQL and MariaDB give the same table, row for row, and every
+ * analyzer gives the same rows in the same order, which are the golden
+ * rows in tests/golden/contract.json. SQLite's rows are checked against
+ * an independent computation in apt_book_test.ts; regenerate the golden
+ * file from SQLite with UPDATE_GOLDEN=1.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Input, Result, SqlValue } from "../engine/types.ts";
+import type { Workbench } from "../engine/workbench.ts";
+import { squidSample } from "../tools/squid_sample.ts";
+import { createTarget, KINDS, unavailable } from "./helpers/targets.ts";
+
+const GOLDEN = new URL("./golden/contract.json", import.meta.url);
+
+/** Lines whose values are hard to carry through a bulk loader intact. */
+const AWKWARD = [
+  String
+    .raw`1762071300.000 12 10.20.9.1 TCP_MISS/200 10 20 GET http://203.0.113.7/a\b\\c\N - HIER_DIRECT/203.0.113.7 text/html`,
+  `1762071301.000 13 10.20.9.1 TCP_MISS/404 0 0 GET http://203.0.113.7/caf\u00e9?q=%00'";-- o'brien HIER_DIRECT/203.0.113.7 -`,
+  "1762071302.000 14 10.20.9.2 NONE/000 0 GET http://[2001:db8::7]:8080/ü - HIER_NONE/- -",
+  "1762071303.000 15 10.20.9.3 TCP_DENIED/403 3 0 CONNECT Example.COM:443 - HIER_NONE/- -",
+  "1762071304.000 16 10.20.9.3 TCP_DENIED/403 3 0 CONNECT example.com:443 - HIER_NONE/- -",
+  "not a squid line",
+];
+
+function input(name: string, lines: string[]): Input {
+  const text = lines.join("\n") + "\n";
+  return { name, open: () => Promise.resolve(new Blob([text]).stream()) };
+}
+
+const SAMPLE = [...squidSample()];
+const INPUTS = [
+  input("sample.log", SAMPLE),
+  input("awkward.log", AWKWARD),
+];
+
+/** Every analyzer run, by a key naming it and its parameters. */
+async function analyses(bench: Workbench): Promise<Record<string, Result>> {
+  const results: Record<string, Result> = {};
+  for (const { module } of bench.list("analyzers")) {
+    for (const limit of [3, 25]) {
+      const result = await bench.analyze(module.aid, { params: { limit } });
+      results[`${module.aid} limit=${limit}`] = {
+        columns: result.columns,
+        rows: result.rows,
+        ...(result.notes ? { notes: result.notes } : {}),
+      };
+    }
+  }
+  return results;
+}
+
+/** The whole table, in an order that does not depend on the dialect. */
+async function wholeTable(bench: Workbench): Promise<SqlValue[][]> {
+  const result = await bench.query("SELECT * FROM squid");
+  const key = (row: SqlValue[]) => JSON.stringify(row);
+  return result.rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+}
+
+let reference: SqlValue[][] | undefined;
+
+for (const kind of KINDS) {
+  const skip = unavailable(kind);
+  Deno.test({
+    name: `contract on ${kind}${skip ? ` (${skip})` : ""}`,
+    ignore: skip !== undefined,
+    async fn(t) {
+      const target = await createTarget(kind);
+      const bench = await target.open();
+      const rejects = join(Deno.makeTempDirSync(), "rejects.ndjson");
+      try {
+        await t.step("collect: exact counts", async () => {
+          const report = await bench.collect("squid", INPUTS, {
+            rejectFile: rejects,
+          });
+          assert.deepEqual(
+            report.files.map((f) => [f.file, f.inserted, f.failed]),
+            [["sample.log", SAMPLE.length, 0], ["awkward.log", 5, 1]],
+          );
+        });
+
+        await t.step("the same logs again insert nothing", async () => {
+          const again = await bench.collect("squid", INPUTS, {
+            rejectFile: rejects,
+          });
+          assert.equal(again.inserted, 0);
+          assert.deepEqual(again.files.map((f) => f.skipped), [
+            SAMPLE.length,
+            6,
+          ]);
+        });
+
+        await t.step(
+          "the table holds the same values as SQLite's",
+          async () => {
+            const rows = await wholeTable(bench);
+            assert.equal(rows.length, SAMPLE.length + 5);
+            if (kind === "sqlite") reference = rows;
+            assert.ok(reference, "the SQLite contract runs first");
+            assert.deepEqual(rows, reference);
+          },
+        );
+
+        await t.step("every analyzer gives the golden rows", async () => {
+          const results = await analyses(bench);
+          if (kind === "sqlite" && Deno.env.get("UPDATE_GOLDEN")) {
+            Deno.writeTextFileSync(
+              GOLDEN,
+              JSON.stringify(results, null, 1) + "\n",
+            );
+          }
+          const golden = JSON.parse(Deno.readTextFileSync(GOLDEN));
+          assert.deepEqual(Object.keys(results), Object.keys(golden));
+          for (const key of Object.keys(golden)) {
+            assert.deepEqual(results[key], golden[key], `${kind}: ${key}`);
+          }
+        });
+      } finally {
+        await bench.close();
+        await target.drop();
+      }
+    },
+  });
+}
