@@ -98,6 +98,18 @@ function buildUrl(values: Params, scheme: string): string {
   return `${scheme}://${user}${host}${port}/${database}`;
 }
 
+/**
+ * Why a connection failed, in words: drivers report a timeout as
+ * `write CONNECT_TIMEOUT host:port` or `connect ETIMEDOUT`, which says
+ * neither how long was waited nor what setting governs it.
+ */
+export function connectFailure(error: unknown, seconds: number): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /CONNECT_TIMEOUT|ETIMEDOUT/.test(message)
+    ? `no answer within ${seconds} s (setting connect_timeout)`
+    : message;
+}
+
 /** The rows of one transaction, and what to run before committing it. */
 export interface Transaction {
   /** Batches of rows; read them all before asking for the next one. */

@@ -28,6 +28,7 @@ import type {
   TableSpec,
 } from "../../engine/types.ts";
 import {
+  connectFailure,
   connectionUrl,
   SERVER_SETTINGS,
   serverTarget,
@@ -94,7 +95,11 @@ export async function launch(options: ConnectorOptions): Promise<Connection> {
       "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
     );
   } catch (error) {
-    throw fail(`Cannot connect to MySQL at ${shown}`, error);
+    const seconds = Number(options.settings.connect_timeout);
+    throw fail(
+      `Cannot connect to MySQL at ${shown}`,
+      connectFailure(error, seconds),
+    );
   }
   options.logger.debug(`connected to MySQL at ${shown}`);
   return new MysqlConnection(

@@ -33,6 +33,7 @@ import type {
   TableSpec,
 } from "../../engine/types.ts";
 import {
+  connectFailure,
   connectionUrl,
   SERVER_SETTINGS,
   serverTarget,
@@ -116,7 +117,11 @@ export async function launch(options: ConnectorOptions): Promise<Connection> {
     }
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
-    throw fail(`Cannot connect to PostgreSQL at ${shown}`, error);
+    const seconds = Number(options.settings.connect_timeout);
+    throw fail(
+      `Cannot connect to PostgreSQL at ${shown}`,
+      connectFailure(error, seconds),
+    );
   }
   options.logger.debug(`connected to PostgreSQL at ${shown}`);
   return new PostgresConnection(sql, (error) => fail("PostgreSQL", error));
