@@ -23,17 +23,29 @@ export function formatTimestamp(ms: number): string | undefined {
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_MS) return undefined;
   const whole = Math.floor(ms);
 
-  // Logs come in time order, so many lines share a second: reuse its text
-  // and spell out only the milliseconds. toISOString was a tenth of the
-  // Squid collector's time before this.
-  const second = Math.floor(whole / 1000);
-  if (second !== lastSecond) {
-    const iso = new Date(second * 1000).toISOString();
-    lastPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`;
-    lastSecond = second;
+  // Logs come in time order, so lines share a day: its text is made once,
+  // and the time of day is spelled with arithmetic. toISOString was a
+  // tenth of the Squid collector's time before this.
+  const day = Math.floor(whole / DAY_MS);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 10);
   }
-  return lastPrefix + String(whole - second * 1000).padStart(3, "0");
+  const inDay = whole - day * DAY_MS;
+  const seconds = Math.floor(inDay / 1000);
+  return `${lastDayText} ${TWO_DIGITS[Math.floor(seconds / 3600)]}:${
+    TWO_DIGITS[Math.floor(seconds / 60) % 60]
+  }:${TWO_DIGITS[seconds % 60]}.${THREE_DIGITS[inDay % 1000]}`;
 }
 
-let lastSecond = NaN;
-let lastPrefix = "";
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from(
+  { length: 60 },
+  (_, i) => String(i).padStart(2, "0"),
+);
+const THREE_DIGITS = Array.from(
+  { length: 1000 },
+  (_, i) => String(i).padStart(3, "0"),
+);
+let lastDay = NaN;
+let lastDayText = "";

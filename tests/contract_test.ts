@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Input, Result, SqlValue } from "../engine/types.ts";
 import type { Workbench } from "../engine/workbench.ts";
 import { squidSample } from "../tools/squid_sample.ts";
-import { createTarget, KINDS, unavailable } from "./helpers/targets.ts";
+import { createTarget, KINDS, unavailable } from "../tools/test_targets.ts";
 
 const GOLDEN = new URL("./golden/contract.json", import.meta.url);
 

@@ -14,7 +14,8 @@ Deno.test("the demo hunt puts every planted attack first", async () => {
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", join(ROOT, "tools/demo.ts")],
       cwd,
-      env: { NO_COLOR: "1" },
+      // INIT_CWD: under `deno task`, the demo works where it was typed.
+      env: { NO_COLOR: "1", INIT_CWD: cwd },
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -14,7 +14,7 @@ import {
   type Kind,
   KINDS,
   unavailable,
-} from "./helpers/targets.ts";
+} from "../tools/test_targets.ts";
 
 async function bench(path = ":memory:") {
   return await Workbench.open({ env: envOf({ GUMMER_SQLITE: path }) });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT, tempTree } from "./helpers/temp.ts";
-import { unavailable } from "./helpers/targets.ts";
+import { unavailable } from "../tools/test_targets.ts";
 
 const SECRET = "s3cret-Pa55:w@rd";
 const ENCODED = encodeURIComponent(SECRET);
@@ -27,7 +27,8 @@ async function gummer(
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", join(ROOT, "gummer.ts"), ...args],
     cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
+    // INIT_CWD: under `deno task`, gummer works where the task was typed.
+    env: { NO_COLOR: "1", INIT_CWD: options.cwd, ...options.env },
     stdout: "piped",
     stderr: "piped",
   }).output();

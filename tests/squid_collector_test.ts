@@ -242,7 +242,7 @@ Deno.test("log text is bound, never spliced: injection is stored verbatim", asyn
   assert.equal(report.inserted, 1);
   const [row] = await rows(workbench);
   assert.equal(row.url, evil);
-  assert.equal(row.user, user);
+  assert.equal(row.username, user);
   assert.equal(row.host, "evil.example");
   const tables = await workbench.query(
     "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import mysql from "mysql2/promise";
 import postgres from "postgres";
-import { Workbench } from "../../engine/workbench.ts";
+import { Workbench } from "../engine/workbench.ts";
 
 /** The kinds of database Gummer supports. */
 export type Kind = "sqlite" | "postgres" | "mysql";
@@ -86,7 +86,9 @@ export async function createTarget(kind: Kind): Promise<Target> {
     config,
     JSON.stringify({ connector: "target", profiles: { target: profile } }),
   );
-  const env = { GUMMER_CONFIG: config };
+  // INIT_CWD: a gummer subprocess works in the target's folder even when
+  // the tests themselves run under `deno task`.
+  const env = { GUMMER_CONFIG: config, INIT_CWD: dir };
   return {
     kind,
     config,
