@@ -26,6 +26,7 @@
  */
 
 import { GummerError, messageOf } from "./errors.ts";
+import { COMMIT_SECONDS } from "./collect.ts";
 import { resolveParams } from "./params.ts";
 import { splitPathList } from "./registry.ts";
 import type { Params, ParamSpecs } from "./types.ts";
@@ -41,6 +42,8 @@ export interface ConfigFile {
   output?: string;
   /** Extra module roots, searched after `GUMMER_PATH`. */
   modules?: string[];
+  /** Seconds of collection work between commits. */
+  commit_seconds?: number;
   /** Settings per connector aid, such as `{ "sqlite": { "path": "x.db" } }`. */
   connectors?: Record<string, Record<string, string | number | boolean>>;
   /** Named databases: a connector (`driver`) with its settings. */
@@ -64,6 +67,11 @@ export interface Config {
   modules: string[];
   /** A file that receives a copy of the diagnostics, if set. */
   logFile?: string;
+  /**
+   * Seconds of collection work between commits: what a killed collection
+   * repeats, against a disk sync per commit. Default 2.
+   */
+  commitSeconds: number;
   /** Named databases from the config file, by name. */
   profiles: Record<string, Profile>;
   /** Settings of a connector from the config file, the environment, then defaults. */
@@ -99,6 +107,7 @@ export function loadConfig(
     output: fromFile?.output ?? env("GUMMER_OUTPUT") ?? "table",
     modules: [...splitPathList(env("GUMMER_PATH")), ...fromFile?.modules ?? []],
     logFile: env("GUMMER_LOG_FILE"),
+    commitSeconds: commitSeconds(fromFile?.commit_seconds, env),
     profiles: { ...fromFile?.profiles },
     connectorSettings(aid, specs) {
       const given: Record<string, string | number | boolean | undefined> = {
@@ -110,6 +119,19 @@ export function loadConfig(
       return resolveParams(specs, given, `connector ${aid}`);
     },
   };
+}
+
+function commitSeconds(fromFile: number | undefined, env: Env): number {
+  const given = fromFile ?? env("GUMMER_COMMIT_SECONDS");
+  if (given === undefined) return COMMIT_SECONDS;
+  const seconds = Number(given);
+  if (!(seconds > 0)) {
+    throw new GummerError(
+      `Cannot use "${given}" as the seconds between commits: expected a ` +
+        "positive number (commit_seconds or GUMMER_COMMIT_SECONDS).",
+    );
+  }
+  return seconds;
 }
 
 function readConfigFile(

@@ -38,6 +38,25 @@ export function formatTimestamp(ms: number): string | undefined {
   }:${TWO_DIGITS[seconds % 60]}.${THREE_DIGITS[inDay % 1000]}`;
 }
 
+/**
+ * A time stamp as a database printed it (`2026-11-02 08:15:00.12+00`,
+ * `2026-11-02 08:15:00`) in Gummer's form, `2026-11-02 08:15:00.120`.
+ * Databases drop trailing zeros of the fraction and may add the zone,
+ * which is always UTC in Gummer's sessions.
+ *
+ * @example
+ * ```ts
+ * import { timestampFromDatabase } from "./time.ts";
+ * const text = timestampFromDatabase("2026-11-02 08:15:00.12+00");
+ * if (text !== "2026-11-02 08:15:00.120") throw new Error(text);
+ * ```
+ */
+export function timestampFromDatabase(text: string): string {
+  const match = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(\d+))?/.exec(text);
+  if (!match) return text;
+  return `${match[1]}.${(match[2] ?? "").padEnd(3, "0").slice(0, 3)}`;
+}
+
 const DAY_MS = 86_400_000;
 const TWO_DIGITS = Array.from(
   { length: 60 },

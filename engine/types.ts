@@ -214,6 +214,8 @@ export interface CollectOptions {
   reject(rejection: Rejection): void;
   /** Rows per batch handed to `Connection.load`. */
   batchSize?: number;
+  /** Seconds of work between commits; default 2. */
+  commitSeconds?: number;
   /** Stops the collection between batches when aborted. */
   signal?: AbortSignal;
 }

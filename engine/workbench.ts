@@ -172,6 +172,7 @@ export class Workbench {
         logger: this.logger,
         reject: (rejection) => sink.reject(rejection),
         batchSize: options.batchSize,
+        commitSeconds: this.config.commitSeconds,
         signal: options.signal,
       });
       return sink.count > 0 ? { ...report, rejectFile: path } : report;

@@ -23,7 +23,7 @@
 #   GUMMER_TEST_DB_DIR      state folder [/tmp/gummer-test-db]
 #   GUMMER_TEST_PG_PORT     PostgreSQL port [55432]
 #   GUMMER_TEST_MYSQL_PORT  MariaDB port [33306]
-#   GUMMER_TEST_PASSWORD    password of the `gummer` login [gummer-test-password]
+#   GUMMER_TEST_PASSWORD    password of `gummer` [gummer-test-password]
 set -euo pipefail
 
 STATE_DIR=${GUMMER_TEST_DB_DIR:-/tmp/gummer-test-db}
@@ -50,13 +50,13 @@ die() {
 
 # --- Paths --------------------------------------------------------------------
 
-# The newest PostgreSQL installed by the Debian packages: 15 on Debian 12, but
-# an Ubuntu CI runner may have another version.
+# The newest PostgreSQL server installed by the Debian packages: 15 on Debian
+# 12, but an Ubuntu CI runner may have another version.
 pg_bin_dir() {
-  local dir
-  dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null |
+  local initdb
+  initdb=$(find /usr/lib/postgresql -path '*/bin/initdb' 2>/dev/null |
     sort -V | tail -n 1)
-  printf '%s\n' "${dir:-/usr/lib/postgresql/15/bin}"
+  printf '%s\n' "$(dirname "${initdb:-/usr/lib/postgresql/15/bin/initdb}")"
 }
 
 # /usr/sbin is not on a normal user's PATH, so look there too.
@@ -70,9 +70,13 @@ resolve_paths() {
   *) STATE_DIR=$(realpath -m -- "$STATE_DIR") ;;
   esac
   [ "$STATE_DIR" != / ] || die "GUMMER_TEST_DB_DIR must not be /"
-  case $PG_PORT$MYSQL_PORT in
-  *[!0-9]*) die "GUMMER_TEST_PG_PORT and GUMMER_TEST_MYSQL_PORT must be numbers" ;;
-  esac
+  local port
+  for port in "$PG_PORT" "$MYSQL_PORT"; do
+    if ! [[ $port =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] ||
+      [ "$port" -gt 65535 ]; then
+      die "not a TCP port: $port (check GUMMER_TEST_PG_PORT, GUMMER_TEST_MYSQL_PORT)"
+    fi
+  done
 
   PG_BIN=$(pg_bin_dir)
   PG_STATE=$STATE_DIR/postgres # owned by postgres; also the socket folder
@@ -98,8 +102,7 @@ require_root() {
 # `apt-get install` of an installed package would upgrade it.
 missing_packages() {
   local missing=()
-  [ -x /usr/lib/postgresql/15/bin/initdb ] || [ -x "$(pg_bin_dir)/initdb" ] ||
-    missing+=(postgresql)
+  [ -x "$(pg_bin_dir)/initdb" ] || missing+=(postgresql)
   [ -x "$(mariadbd_path)" ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
@@ -115,17 +118,17 @@ cmd_install() {
   require_root install
   log "installing $packages"
 
-  # Without systemd, the maintainer scripts start the stock servers through
-  # /etc/init.d (PostgreSQL's "main" cluster on 5432, MariaDB on 3306), and
-  # those would keep running unmanaged. Exit code 101 from policy-rc.d tells
-  # invoke-rc.d not to start anything. Docker images ship such a file; add
-  # one only for the length of this install when there is none.
-  local policy=/usr/sbin/policy-rc.d
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\n# Temporary, from gummer scripts/test_databases.sh\nexit 101\n' \
-      >"$policy"
-    chmod 755 "$policy"
-    trap "rm -f $policy" EXIT
+  # The maintainer scripts ask invoke-rc.d to start the stock servers
+  # (PostgreSQL's "main" cluster on 5432, MariaDB on 3306). The tests do not
+  # use them, and without systemd nothing would ever stop them. Exit code 101
+  # from policy-rc.d denies the start; the install succeeds all the same.
+  # Docker images ship such a file; add one only for the length of this
+  # install when there is none.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '%s\n' '#!/bin/sh' '# Temporary, from scripts/test_databases.sh' \
+      'exit 101' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
 
   export DEBIAN_FRONTEND=noninteractive
@@ -146,11 +149,15 @@ require_packages() {
 # --- Processes ----------------------------------------------------------------
 
 # True when pid is alive and is the named program (a pid file left over from
-# a crash may name an unrelated process by now).
+# a crash may name an unrelated process by now). A zombie counts as stopped:
+# a server started by an earlier run has PID 1 as its parent, which may take
+# a second or more to collect it.
 is_running() {
-  local pid=$1 name=$2
-  [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] &&
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]
+  local pid=$1 name=$2 stat
+  [ -n "$pid" ] || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  # The fields read "<pid> (<name>) <state> ..."; state Z is a zombie.
+  [[ $stat == *"($name) "[!Z]* ]]
 }
 
 wait_for_exit() {
@@ -284,7 +291,7 @@ mariadbd_options() {
 # other superuser: without --auth-root-socket-user, --user=mysql would add
 # mysql@localhost too, and "normal" would add a passwordless root over TCP.
 mariadb_admin_sql() {
-  mariadb --no-defaults --socket="$MY_SOCKET" -u root "$@"
+  mariadb --no-defaults --socket="$MY_SOCKET" -u root
 }
 
 # A string literal for MariaDB SQL.
@@ -332,6 +339,7 @@ start_mariadb() {
   # from being a wildcard. LOCAL INFILE needs no FILE privilege.
   local password db=$TEST_DATABASE user host
   password=$(sql_string "$TEST_PASSWORD")
+  # shellcheck disable=SC2016 # the backticks quote MariaDB names
   {
     printf 'CREATE DATABASE `%s`;\n' "$db"
     for host in 127.0.0.1 localhost; do
@@ -349,9 +357,10 @@ stop_mariadb() {
   pid=$(cat "$MY_PID_FILE")
   is_running "$pid" mariadbd || return 0
 
+  # SIGTERM is MariaDB's normal shutdown. `mariadb-admin shutdown` does the
+  # same but then polls only once a second.
   log "stopping MariaDB (pid $pid)"
-  mariadb-admin --no-defaults --socket="$MY_SOCKET" -u root shutdown \
-    >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
   wait_for_exit "$pid" mariadbd || die "MariaDB (pid $pid) did not stop"
 }
 
@@ -446,8 +455,14 @@ cmd_start() {
   runuser -u postgres -- test -x "$STATE_DIR" ||
     die "postgres cannot enter $STATE_DIR; choose another GUMMER_TEST_DB_DIR"
 
-  start_postgres
+  # initdb and mariadb-install-db take most of the time, and the servers are
+  # independent: set them up side by side. stdout carries only the export
+  # lines, so PostgreSQL's setup writes to stderr.
+  start_postgres >&2 &
+  local postgres_setup=$!
   start_mariadb
+  wait "$postgres_setup" || exit 1
+
   wait_for_logins
   log "both servers accept $TEST_USER's login; state in $STATE_DIR"
   print_env

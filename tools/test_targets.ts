@@ -84,11 +84,17 @@ export async function createTarget(kind: Kind): Promise<Target> {
   const config = join(dir, "gummer.json");
   Deno.writeTextFileSync(
     config,
-    JSON.stringify({ connector: "target", profiles: { target: profile } }),
+    JSON.stringify({
+      connector: "target",
+      // Frequent commits, so that a test can kill a collection between two.
+      commit_seconds: 0.2,
+      profiles: { target: profile },
+    }),
   );
   // INIT_CWD: a gummer subprocess works in the target's folder even when
   // the tests themselves run under `deno task`.
   const env = { GUMMER_CONFIG: config, INIT_CWD: dir };
+
   return {
     kind,
     config,

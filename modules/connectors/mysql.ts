@@ -11,10 +11,12 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { Readable } from "node:stream";
 import mysql from "mysql2/promise";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import { loaderText, maskUrl, redact } from "../../engine/sql.ts";
+import { timestampFromDatabase } from "../../engine/time.ts";
 import type {
   Batch,
   ColumnType,
@@ -229,7 +231,8 @@ class MysqlConnection implements Connection {
   ): Promise<number> {
     if (this.#localInfile) {
       const text = async function* () {
-        for await (const batch of rows) yield loaderText(batch);
+        // mysql2 copies what the stream gives: Buffers, not strings.
+        for await (const batch of rows) yield Buffer.from(loaderText(batch));
       };
       this.#loader.stream = Readable.from(text());
       try {
@@ -281,11 +284,17 @@ class MysqlConnection implements Connection {
       )
       : await this.#db.query({ sql: statement.sql, rowsAsArray: true });
     if (!Array.isArray(rows)) return { columns: [], rows: [] };
-    const wide = (fields ?? []).map((field) => field.columnType === LONGLONG);
+    const readers = (fields ?? []).map((field) =>
+      field.columnType === LONGLONG
+        ? wideInteger
+        : field.columnType === DATETIME
+        ? timeText
+        : undefined
+    );
     return {
       columns: (fields ?? []).map((field) => field.name),
       rows: (rows as unknown as SqlValue[][]).map((row) =>
-        row.map((value, i) => wide[i] ? wideInteger(value) : value)
+        row.map((value, i) => readers[i]?.(value) ?? value)
       ),
     };
   }
@@ -303,8 +312,14 @@ function bindable(value: SqlValue): SqlValue {
   return value;
 }
 
-/** MySQL's type code for BIGINT. */
+/** MySQL's type codes for BIGINT and DATETIME. */
 const LONGLONG = 8;
+const DATETIME = 12;
+
+/** DATETIME text without the fraction when it is zero: add it back. */
+function timeText(value: SqlValue): SqlValue {
+  return typeof value === "string" ? timestampFromDatabase(value) : value;
+}
 
 /** A BIGINT beyond a double's precision arrives as text: make it a bigint. */
 function wideInteger(value: SqlValue): SqlValue {

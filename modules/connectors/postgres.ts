@@ -14,6 +14,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import { GummerError, messageOf } from "../../engine/errors.ts";
+import { timestampFromDatabase } from "../../engine/time.ts";
 import {
   loaderText,
   maskUrl,
@@ -102,7 +103,7 @@ export async function launch(options: ConnectorOptions): Promise<Connection> {
         to: OID.timestamptz,
         from: [OID.timestamptz, OID.timestamp],
         serialize: (value: unknown) => String(value),
-        parse: timestampText,
+        parse: timestampFromDatabase,
       },
     },
   });
@@ -233,17 +234,6 @@ async function run(
 function integerValue(text: string): number | bigint {
   const number = Number(text);
   return Number.isSafeInteger(number) ? number : BigInt(text);
-}
-
-/**
- * `2026-11-02 08:15:00.12+00` as Gummer writes time stamps everywhere:
- * `2026-11-02 08:15:00.120`. PostgreSQL drops trailing zeros of the
- * fraction and appends the zone, which is always UTC in this session.
- */
-function timestampText(text: string): string {
-  const match = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(\d+))?/.exec(text);
-  if (!match) return text;
-  return `${match[1]}.${(match[2] ?? "").padEnd(3, "0").slice(0, 3)}`;
 }
 
 /** Quotes a name from a module's declaration; log text never gets here. */
