@@ -12,7 +12,7 @@
 
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import { timestampFromDatabase } from "../../engine/time.ts";
 import {
@@ -80,7 +80,9 @@ export async function launch(options: ConnectorOptions): Promise<Connection> {
   );
   const shown = maskUrl(url);
   const schema = String(options.settings.schema ?? "");
-  const sql = postgres(url, {
+  // Loaded on first use, as every command imports every connector.
+  const { default: connect } = await import("postgres");
+  const sql = connect(url, {
     max: 1,
     password: password || undefined,
     connect_timeout: Number(options.settings.connect_timeout),
