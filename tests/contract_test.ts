@@ -105,6 +105,16 @@ for (const kind of KINDS) {
           },
         );
 
+        await t.step(
+          "a query error shows the database's own message",
+          async () => {
+            await assert.rejects(
+              () => bench.query("SELEKT 1"),
+              /^GummerError: (SQLite|PostgreSQL|MySQL): .*(syntax|SELEKT)/,
+            );
+          },
+        );
+
         await t.step("every analyzer gives the golden rows", async () => {
           const results = await analyses(bench);
           if (kind === "sqlite" && Deno.env.get("UPDATE_GOLDEN")) {

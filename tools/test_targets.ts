@@ -11,14 +11,16 @@ import postgres from "postgres";
 import { Workbench } from "../engine/workbench.ts";
 
 /** The kinds of database Gummer supports. */
-export type Kind = "sqlite" | "postgres" | "mysql";
+export type Kind = "sqlite" | "postgres" | "mysql" | "mysql-insert";
 
-export const KINDS: Kind[] = ["sqlite", "postgres", "mysql"];
+/** Every kind; `mysql-insert` is MariaDB with LOAD DATA LOCAL refused. */
+export const KINDS: Kind[] = ["sqlite", "postgres", "mysql", "mysql-insert"];
 
 const URL_VARIABLES: Record<Kind, string | undefined> = {
   sqlite: undefined,
   postgres: "GUMMER_TEST_POSTGRES_URL",
   mysql: "GUMMER_TEST_MYSQL_URL",
+  "mysql-insert": "GUMMER_TEST_MYSQL_URL",
 };
 
 /**
@@ -51,7 +53,7 @@ export interface Target {
 export async function createTarget(kind: Kind): Promise<Target> {
   const dir = Deno.makeTempDirSync({ prefix: `gummer-${kind}-` });
   const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
-  let profile: Record<string, string | number>;
+  let profile: Record<string, string | number | boolean>;
   let drop = () => Promise.resolve();
 
   if (kind === "sqlite") {
@@ -74,6 +76,7 @@ export async function createTarget(kind: Kind): Promise<Target> {
     const own = new URL(url.href);
     own.pathname = `/${database}`;
     profile = { driver: "mysql", url: own.href };
+    if (kind === "mysql-insert") profile.local_infile = false;
     drop = async () => {
       const conn = await mysql.createConnection({ uri: url.href });
       await conn.query(`DROP DATABASE IF EXISTS \`${database}\``);

@@ -15,6 +15,7 @@ import { Buffer } from "node:buffer";
 import { Readable } from "node:stream";
 import type mysql from "mysql2/promise";
 import { GummerError, messageOf } from "../../engine/errors.ts";
+import type { Logger } from "../../engine/logger.ts";
 import { loaderText, maskUrl, redact } from "../../engine/sql.ts";
 import { timestampFromDatabase } from "../../engine/time.ts";
 import type {
@@ -47,6 +48,11 @@ export const desc =
 export const settings: ParamSpecs = {
   ...SERVER_SETTINGS,
   url: { ...SERVER_SETTINGS.url, env: "GUMMER_MYSQL_URL" },
+  local_infile: {
+    type: "boolean",
+    default: true,
+    desc: "offer LOAD DATA LOCAL INFILE; when off, rows go by INSERT",
+  },
 };
 
 /** What `-ldb` shows: where the connector goes, password masked. */
@@ -94,6 +100,9 @@ export async function launch(options: ConnectorOptions): Promise<Connection> {
       timezone: "Z",
       charset: "UTF8MB4_BIN",
       infileStreamFactory: () => loader.stream,
+      // Without the flag the server refuses LOAD DATA LOCAL, as a server
+      // with local_infile off does, and rows fall back to INSERTs.
+      flags: options.settings.local_infile ? [] : ["-LOCAL_FILES"],
     });
     await connection.query("SET time_zone = '+00:00'");
     await connection.query(
@@ -111,6 +120,7 @@ export async function launch(options: ConnectorOptions): Promise<Connection> {
     connection,
     loader,
     (error) => fail("MySQL", error),
+    options.logger,
   );
 }
 
@@ -119,16 +129,19 @@ class MysqlConnection implements Connection {
   readonly #db: mysql.Connection;
   readonly #loader: { stream: Readable };
   readonly #fail: (error: unknown) => GummerError;
+  readonly #logger: Logger;
   #localInfile = true;
 
   constructor(
     db: mysql.Connection,
     loader: { stream: Readable },
     fail: (error: unknown) => GummerError,
+    logger: Logger,
   ) {
     this.#db = db;
     this.#loader = loader;
     this.#fail = fail;
+    this.#logger = logger;
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Result> {
@@ -251,6 +264,10 @@ class MysqlConnection implements Connection {
         if (!LOCAL_INFILE_REFUSED.has(code)) throw error;
         // Refused before a byte was read: the same rows go by INSERT.
         this.#localInfile = false;
+        this.#logger.info(
+          `LOAD DATA LOCAL INFILE refused (${messageOf(error)}); loading ` +
+            "by multi-row INSERT instead",
+        );
       }
     }
     return await this.#insertRows(table, columns, rows);
