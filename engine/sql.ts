@@ -60,6 +60,20 @@ function skipQuoted(sql: string, i: number): number {
   return i;
 }
 
+/**
+ * Quotes a table or column name the standard way (`"name"`), as SQLite and
+ * PostgreSQL read it. Names come from module declarations, which the
+ * registry checks; log text never reaches here.
+ */
+export function quoteName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The name of an index, the same on every database: `table_col1_col2`. */
+export function indexName(table: string, columns: readonly string[]): string {
+  return `${table}_${columns.join("_")}`;
+}
+
 const TEXT_ESCAPES: Record<string, string> = {
   "\\": "\\\\",
   "\t": "\\t",

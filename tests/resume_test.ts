@@ -175,3 +175,46 @@ async function sorted(bench: Workbench): Promise<string[]> {
   const result = await bench.query("SELECT * FROM squid");
   return result.rows.map((row) => JSON.stringify(row)).sort();
 }
+
+Deno.test({
+  name: `postgres: a collection whose server connection died, run again, ` +
+    `equals one clean run${
+      unavailable("postgres") ? ` (${unavailable("postgres")})` : ""
+    }`,
+  ignore: unavailable("postgres") !== undefined,
+  async fn() {
+    const dir = Deno.makeTempDirSync();
+    const log = sampleFile(dir, 5);
+    const rejectFile = join(dir, "rejects");
+    const broken = await createTarget("postgres");
+    const clean = await createTarget("postgres");
+    const first = await broken.open();
+    const watcher = await broken.open();
+    try {
+      // The connector keeps one connection: its server process is the one
+      // the collection will use.
+      const [[pid]] = (await first.query("SELECT pg_backend_pid()")).rows;
+      const collecting = first.collect("squid", [log], { rejectFile });
+      collecting.catch(() => {});
+      while (await linesDone(watcher) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await watcher.query("SELECT pg_terminate_backend(?)", { params: [pid] });
+      await assert.rejects(collecting, /PostgreSQL|terminat|ended/i);
+      await first.close().catch(() => {});
+
+      const again = await broken.open();
+      const report = await again.collect("squid", [log], { rejectFile });
+      assert.ok((report.files[0].skipped ?? 0) > 0);
+      const fresh = await clean.open();
+      await fresh.collect("squid", [log], { rejectFile });
+      assert.deepEqual(await sorted(again), await sorted(fresh));
+      await again.close();
+      await fresh.close();
+    } finally {
+      await watcher.close();
+      await broken.drop();
+      await clean.drop();
+    }
+  },
+});

@@ -16,7 +16,7 @@ import { Readable } from "node:stream";
 import type mysql from "mysql2/promise";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import type { Logger } from "../../engine/logger.ts";
-import { loaderText, maskUrl, redact } from "../../engine/sql.ts";
+import { indexName, loaderText, maskUrl, redact } from "../../engine/sql.ts";
 import { timestampFromDatabase } from "../../engine/time.ts";
 import type {
   Batch,
@@ -173,11 +173,11 @@ class MysqlConnection implements Connection {
     // MySQL 8 has no CREATE INDEX IF NOT EXISTS; ask the catalogue first.
     const types = new Map(table.columns.map((c) => [c.name, c.type]));
     for (const index of table.indexes ?? []) {
-      const indexName = `${table.name}_${index.join("_")}`;
+      const name = indexName(table.name, index);
       const found = await this.query(
         "SELECT COUNT(*) FROM information_schema.statistics WHERE " +
           "table_schema = DATABASE() AND table_name = ? AND index_name = ?",
-        [table.name, indexName],
+        [table.name, name],
       );
       if (Number(found.rows[0][0]) > 0) continue;
       const keys = index.map((column) =>
@@ -186,7 +186,7 @@ class MysqlConnection implements Connection {
           : quote(column)
       );
       await this.query(
-        `CREATE INDEX ${quote(indexName)} ON ${quote(table.name)} (${
+        `CREATE INDEX ${quote(name)} ON ${quote(table.name)} (${
           keys.join(", ")
         })`,
       );

@@ -16,9 +16,11 @@ import type postgres from "postgres";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import { timestampFromDatabase } from "../../engine/time.ts";
 import {
+  indexName,
   loaderText,
   maskUrl,
   numberedPlaceholders,
+  quoteName as quote,
   redact,
 } from "../../engine/sql.ts";
 import type {
@@ -73,7 +75,29 @@ const COLUMN_TYPES: Record<ColumnType, string> = {
 /** PostgreSQL type oids whose text Gummer reads its own way. */
 const OID = { int8: 20, numeric: 1700, timestamp: 1114, timestamptz: 1184 };
 
+/**
+ * postgres.js 3.4 may flush a small pending write on a timer after the
+ * server closed the connection, and throw on the missing socket (seen when
+ * the server ends a backend in the middle of a COPY). The load has already
+ * failed with the server's own message by then; this stray TypeError would
+ * only crash the process, so it is set aside.
+ * TODO(gummer): remove when postgres.js checks its socket in nextWrite.
+ */
+function ignoreWritesAfterClose(logger: ConnectorOptions["logger"]): void {
+  if (guarded) return;
+  guarded = true;
+  globalThis.addEventListener("error", (event) => {
+    const stack = String((event.error as Error)?.stack ?? "");
+    if (event.error instanceof TypeError && stack.includes("nextWrite")) {
+      event.preventDefault();
+      logger.debug(`PostgreSQL connection already closed: ${event.message}`);
+    }
+  });
+}
+let guarded = false;
+
 export async function launch(options: ConnectorOptions): Promise<Connection> {
+  ignoreWritesAfterClose(options.logger);
   const { url, password, secrets } = connectionUrl(
     options.settings,
     "postgres",
@@ -163,11 +187,10 @@ class PostgresConnection implements Connection {
       `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`,
     );
     for (const index of table.indexes ?? []) {
-      const indexName = quote(`${table.name}_${index.join("_")}`);
       await this.query(
-        `CREATE INDEX IF NOT EXISTS ${indexName} ON ${quote(table.name)} (${
-          index.map(quote).join(", ")
-        })`,
+        `CREATE INDEX IF NOT EXISTS ${quote(indexName(table.name, index))} ON ${
+          quote(table.name)
+        } (${index.map(quote).join(", ")})`,
       );
     }
   }
@@ -236,9 +259,4 @@ async function run(
 function integerValue(text: string): number | bigint {
   const number = Number(text);
   return Number.isSafeInteger(number) ? number : BigInt(text);
-}
-
-/** Quotes a name from a module's declaration; log text never gets here. */
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }

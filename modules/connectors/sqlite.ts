@@ -9,6 +9,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { GummerError, messageOf } from "../../engine/errors.ts";
+import { indexName, quoteName as quote } from "../../engine/sql.ts";
 import type {
   Batch,
   ColumnType,
@@ -205,7 +206,7 @@ class SqliteConnection implements Connection {
     for (const index of table.indexes ?? []) {
       const on = index.map(quote).join(", ");
       this.#exec(
-        `CREATE INDEX IF NOT EXISTS ${indexName(table, index)} ON ${
+        `CREATE INDEX IF NOT EXISTS ${quote(indexName(table.name, index))} ON ${
           quote(table.name)
         } (${on})`,
       );
@@ -214,7 +215,7 @@ class SqliteConnection implements Connection {
 
   #dropIndexes(table: TableSpec): void {
     for (const index of table.indexes ?? []) {
-      this.#exec(`DROP INDEX IF EXISTS ${indexName(table, index)}`);
+      this.#exec(`DROP INDEX IF EXISTS ${quote(indexName(table.name, index))}`);
     }
   }
 
@@ -260,10 +261,6 @@ function bindable(value: SqlValue): Exclude<SqlValue, boolean> {
   return typeof value === "boolean" ? Number(value) : value;
 }
 
-function indexName(table: TableSpec, columns: string[]): string {
-  return quote(`${table.name}_${columns.join("_")}`);
-}
-
 /**
  * A row ready to bind. Collectors rarely hand over booleans, so the row is
  * copied only when it holds one; mapping every row cost a tenth of a load.
@@ -273,9 +270,4 @@ function bindableRow(row: SqlValue[]): Exclude<SqlValue, boolean>[] {
     if (typeof value === "boolean") return row.map(bindable);
   }
   return row as Exclude<SqlValue, boolean>[];
-}
-
-/** Quotes a name from a module's declaration; log text never gets here. */
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
