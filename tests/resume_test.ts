@@ -16,6 +16,9 @@ import {
   unavailable,
 } from "../tools/test_targets.ts";
 
+/** Frequent commits, so that a test can stop a collection between two. */
+const FREQUENT = { commitSeconds: 0.2 };
+
 async function bench(path = ":memory:") {
   return await Workbench.open({ env: envOf({ GUMMER_SQLITE: path }) });
 }
@@ -113,8 +116,8 @@ async function killAndResume(kind: Kind): Promise<void> {
   const dir = Deno.makeTempDirSync();
   const log = sampleFile(dir, 5);
   const total = Deno.readTextFileSync(log).split("\n").length - 1;
-  const killed = await createTarget(kind);
-  const clean = await createTarget(kind);
+  const killed = await createTarget(kind, FREQUENT);
+  const clean = await createTarget(kind, FREQUENT);
   const watcher = await killed.open();
 
   try {
@@ -186,8 +189,8 @@ Deno.test({
     const dir = Deno.makeTempDirSync();
     const log = sampleFile(dir, 5);
     const rejectFile = join(dir, "rejects");
-    const broken = await createTarget("postgres");
-    const clean = await createTarget("postgres");
+    const broken = await createTarget("postgres", FREQUENT);
+    const clean = await createTarget("postgres", FREQUENT);
     const first = await broken.open();
     const watcher = await broken.open();
     try {

@@ -50,7 +50,10 @@ export interface Target {
 }
 
 /** Creates a throwaway database of the given kind. */
-export async function createTarget(kind: Kind): Promise<Target> {
+export async function createTarget(
+  kind: Kind,
+  options: { commitSeconds?: number } = {},
+): Promise<Target> {
   const dir = Deno.makeTempDirSync({ prefix: `gummer-${kind}-` });
   const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   let profile: Record<string, string | number | boolean>;
@@ -89,8 +92,7 @@ export async function createTarget(kind: Kind): Promise<Target> {
     config,
     JSON.stringify({
       connector: "target",
-      // Frequent commits, so that a test can kill a collection between two.
-      commit_seconds: 0.2,
+      commit_seconds: options.commitSeconds,
       profiles: { target: profile },
     }),
   );
