@@ -26,6 +26,7 @@ import type {
   Connection,
   FileReport,
   Input,
+  Params,
   SqlValue,
   Statement,
   TableSpec,
@@ -94,8 +95,11 @@ export interface LineCollectorSpec {
   collector: string;
   /** The table rows go into, created when missing. */
   table: TableSpec;
-  /** Makes a parser for one input; parsers may keep per-file state. */
-  parser(input: Input): LineParser;
+  /**
+   * Makes a parser for one input, given the collector's parameters; parsers
+   * may keep per-file state.
+   */
+  parser(input: Input, params: Params): LineParser;
   /** The longest line the format can have, in bytes. */
   maxLineBytes: number;
 }
@@ -196,7 +200,7 @@ async function collectInput(
   const key = [spec.collector, fingerprint];
   const before = await readLedger(connection, key) ??
     await startLedger(connection, key, input.name);
-  const parser = spec.parser(input);
+  const parser = spec.parser(input, options.params ?? {});
   const prefix = createHash("sha256");
   let linesDone = before.linesDone;
 

@@ -216,6 +216,8 @@ export interface CollectOptions {
   batchSize?: number;
   /** Seconds of work between commits; default 2. */
   commitSeconds?: number;
+  /** The collector's parameters, checked against its `params`. */
+  params?: Params;
   /** Stops the collection between batches when aborted. */
   signal?: AbortSignal;
 }
@@ -224,6 +226,8 @@ export interface CollectOptions {
 export interface CollectorModule extends ModuleBase {
   /** The tables the collector writes. */
   tables: TableSpec[];
+  /** Parameters `-p key=value` may set, such as the year of syslog lines. */
+  params?: ParamSpecs;
   /** Parses the inputs, inserts their rows and reports what it did. */
   launch(
     connection: Connection,
