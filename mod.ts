@@ -49,7 +49,14 @@ export {
   type Profile,
 } from "./engine/config.ts";
 export { GummerError, UsageError } from "./engine/errors.ts";
-export { fileInput, resolveInputs, stdinInput } from "./engine/inputs.ts";
+export {
+  fileInput,
+  fileMatcher,
+  type ResolvedInputs,
+  resolveInputs,
+  type ResolveOptions,
+  stdinInput,
+} from "./engine/inputs.ts";
 export {
   createLogger,
   type Level,

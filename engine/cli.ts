@@ -368,6 +368,13 @@ export function formatReport(aid: string, report: CollectionReport): string {
   if (report.failed > 10) {
     lines.push(`  ... and ${report.failed - 10} more`);
   }
+  if (report.passedOver) {
+    const shown = report.passedOver.slice(0, 5).join(", ");
+    const more = report.passedOver.length > 5
+      ? ` and ${report.passedOver.length - 5} more`
+      : "";
+    lines.push(`Passed over, not ${aid} logs: ${shown}${more}`);
+  }
   if (report.rejectFile) {
     lines.push(`Rejected lines were appended to ${report.rejectFile}`);
   }

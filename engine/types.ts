@@ -228,6 +228,12 @@ export interface CollectorModule extends ModuleBase {
   tables: TableSpec[];
   /** Parameters `-p key=value` may set, such as the year of syslog lines. */
   params?: ParamSpecs;
+  /**
+   * Name patterns (`*.log`, `*.json`) of the files this collector reads
+   * when given a folder; other files there are passed over and listed.
+   * Default: every file.
+   */
+  files?: string[];
   /** Parses the inputs, inserts their rows and reports what it did. */
   launch(
     connection: Connection,

@@ -40,6 +40,8 @@ export interface WorkbenchOptions {
 export interface CollectionReport extends CollectReport {
   /** The reject file, when any line was rejected. */
   rejectFile?: string;
+  /** Files in named folders that the collector does not read. */
+  passedOver?: string[];
 }
 
 /** Options of `Workbench.collect`. */
@@ -161,7 +163,9 @@ export class Workbench {
     options: CollectCallOptions = {},
   ): Promise<CollectionReport> {
     const collector = this.registry.get("collectors", aid);
-    const resolved = resolveInputs(inputs);
+    const { inputs: resolved, passedOver } = resolveInputs(inputs, {
+      folderFiles: collector.files,
+    });
     const connectorAid = options.connector ?? this.#defaultConnector;
     const connection = await this.connect(connectorAid);
     const path = options.rejectFile ?? this.#rejectPath(connectorAid);
@@ -175,7 +179,11 @@ export class Workbench {
         commitSeconds: this.config.commitSeconds,
         signal: options.signal,
       });
-      return sink.count > 0 ? { ...report, rejectFile: path } : report;
+      return {
+        ...report,
+        ...(sink.count > 0 ? { rejectFile: path } : {}),
+        ...(passedOver.length > 0 ? { passedOver } : {}),
+      };
     } catch (error) {
       throw wrap(error, `The ${aid} collector failed`);
     } finally {

@@ -343,9 +343,43 @@ Deno.test("run-time failures exit 1 with a clear message and no stack", async ()
       "database does not have: collect logs into it first (-c squid).\n",
   );
 
-  const folder = await gummer(["-c", "squid", "."], { cwd });
-  assert.equal(folder.code, 1);
-  assert.match(folder.stderr, /Cannot read "\.": it is a folder/);
+  const nothing = await gummer(["-c", "squid", "logs/*.gz"], { cwd });
+  assert.equal(nothing.code, 1);
+  assert.equal(
+    nothing.stderr,
+    'gummer: Cannot read "logs/*.gz": no file matches it.\n',
+  );
+});
+
+Deno.test("folders are read recursively in order, globs expanded", async () => {
+  const line = EXTENDED_LINES[0];
+  const cwd = tempTree({
+    "logs/b/access.log.2": `${line.replace("1762071300", "1762071302")}\n`,
+    "logs/a/access.log": `${line}\n`,
+    "logs/a/access.log.1": `${line.replace("1762071300", "1762071301")}\n`,
+    "logs/a/README.txt": "not a log\n",
+    "logs/.hidden/access.log": `${line}\n`,
+    "other/access-2026.log": `${line.replace("1762071300", "1762071303")}\n`,
+  });
+  const run = await gummer(["-c", "squid", "logs", "other/*.log"], { cwd });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(
+    run.stderr.split("\n").filter((l) => l.includes(": 1 inserted")),
+    [
+      "logs/a/access.log: 1 inserted, 0 failed (extended format: 1 lines)",
+      "logs/a/access.log.1: 1 inserted, 0 failed (extended format: 1 lines)",
+      "logs/b/access.log.2: 1 inserted, 0 failed (extended format: 1 lines)",
+      "other/access-2026.log: 1 inserted, 0 failed (extended format: 1 lines)",
+    ],
+  );
+  assert.match(
+    run.stderr,
+    /\nPassed over, not squid logs: logs\/a\/README\.txt\n/,
+  );
+
+  const empty = await gummer(["-c", "squid", "logs/a/README.txt"], { cwd });
+  assert.equal(empty.code, 0, "a file named directly is always read");
+  assert.match(empty.stderr, /README\.txt: 0 inserted, 1 failed/);
 });
 
 Deno.test("private modules: --modules, GUMMER_PATH, broken files, defects", async () => {

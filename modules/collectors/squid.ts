@@ -32,6 +32,9 @@ export const desc =
   "Squid proxy access logs, native or extended (with request sizes), plain " +
   "or gzip. One row per request in the table squid.";
 
+/** In a folder: access.log and its rotations, plain or gzip. */
+export const files = ["access*.log*", "*.access.log*", "access.log*"];
+
 export const tables: TableSpec[] = [{
   name: "squid",
   columns: [
