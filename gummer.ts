@@ -22,6 +22,7 @@ if (import.meta.main) {
     stdout: (text) => stdout.write(encoder.encode(text)),
     stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
     width,
+    stderrIsTerminal: Deno.stderr.isTerminal(),
   });
   // A reader such as `head` may have closed the pipe: nothing left to say.
   await stdout.close().catch(() => {});

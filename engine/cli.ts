@@ -13,7 +13,7 @@ import { parseAssignments } from "./params.ts";
 import { displayPath, type Problem } from "./registry.ts";
 import type { CollectionReport } from "./workbench.ts";
 import { Workbench } from "./workbench.ts";
-import type { Kind, ModuleBase } from "./types.ts";
+import type { Kind, ModuleBase, Progress } from "./types.ts";
 
 /** The version the CLI reports. */
 export const VERSION = "0.1.0";
@@ -196,6 +196,8 @@ export interface CliIO {
   stderr: (text: string) => void;
   /** The terminal's width when stdout is a terminal. */
   width?: number;
+  /** Whether stderr is a terminal, where a progress line may be drawn. */
+  stderrIsTerminal?: boolean;
 }
 
 /**
@@ -245,7 +247,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       );
     }
     if (args.collector) {
-      const report = await bench.collect(args.collector, args.files);
+      const progress = io.stderrIsTerminal && !args.quiet
+        ? progressLine(io)
+        : undefined;
+      const report = await bench.collect(args.collector, args.files, {
+        progress: progress?.update,
+      });
+      progress?.clear();
       if (!args.quiet) io.stderr(formatReport(args.collector, report));
     }
     if (args.analyzer) await analyzeAndRender(bench, args, io);
@@ -379,6 +387,49 @@ export function formatReport(aid: string, report: CollectionReport): string {
     lines.push(`Rejected lines were appended to ${report.rejectFile}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** How often the progress line is redrawn, at most. */
+const PROGRESS_MS = 250;
+
+/**
+ * A line on the terminal, redrawn in place, saying how a collection goes:
+ * the file, lines read, lines per second and lines set aside. Only drawn
+ * when stderr is a terminal, so pipes and logs stay clean.
+ */
+export function progressLine(io: CliIO): {
+  update(progress: Progress): void;
+  clear(): void;
+} {
+  const started = performance.now();
+  let files = 0;
+  let drawn = 0;
+  let total = 0;
+  let current = "";
+  let shown = false;
+
+  return {
+    update(progress) {
+      if (progress.file !== current) {
+        current = progress.file;
+        files++;
+      }
+      const now = performance.now();
+      if (!progress.done && now - drawn < PROGRESS_MS) return;
+      drawn = now;
+      const lines = total + progress.lines;
+      if (progress.done) total = lines;
+      const rate = Math.round(lines / Math.max((now - started) / 1000, 0.001));
+      io.stderr(
+        `\r\x1b[K${files} files, ${lines} lines, ${rate} lines/s, ` +
+          `${progress.failed} rejected in ${progress.file}`,
+      );
+      shown = true;
+    },
+    clear() {
+      if (shown) io.stderr("\r\x1b[K");
+    },
+  };
 }
 
 function reportProblems(

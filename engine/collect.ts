@@ -213,6 +213,15 @@ async function collectInput(
     options.reject({ ...failure, raw: line.raw, length: line.length });
   };
 
+  let read = 0;
+  const tell = (done: boolean) =>
+    options.progress?.({
+      file: input.name,
+      lines: read,
+      failed: file.failed,
+      done,
+    });
+
   // Where the ledger will say this run got to, committed with the rows.
   const progress = (): Statement => ({
     sql: UPDATE_LEDGER,
@@ -248,6 +257,7 @@ async function collectInput(
         }
 
         linesDone = line.number;
+        read++;
         const row = line.text === undefined
           ? line.problem!
           : parser.parse(line.text);
@@ -260,6 +270,7 @@ async function collectInput(
       const commit = performance.now() - lastCommit >= commitMs;
       if (rows.length >= batchSize || commit) {
         file.inserted += rows.length;
+        tell(false);
         yield commit ? { rows, commit: [progress()] } : { rows };
         if (commit) lastCommit = performance.now();
         rows = [];
@@ -271,6 +282,7 @@ async function collectInput(
     if (lastSeen < before.linesDone) throw changedError(input.name, before);
     file.inserted += rows.length;
     yield { rows, commit: [progress()] };
+    tell(true);
   };
 
   const inserted = await connection.load(spec.table, batches());

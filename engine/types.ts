@@ -178,6 +178,18 @@ export interface Rejection extends Failure {
   length: number;
 }
 
+/** How far a collection has got, for a progress line. */
+export interface Progress {
+  /** The input being read. */
+  file: string;
+  /** Lines read from it so far, in this run. */
+  lines: number;
+  /** Lines set aside from it so far. */
+  failed: number;
+  /** Whether the input is finished. */
+  done: boolean;
+}
+
 /** What one input file gave. */
 export interface FileReport {
   /** The input's name. */
@@ -218,6 +230,8 @@ export interface CollectOptions {
   commitSeconds?: number;
   /** The collector's parameters, checked against its `params`. */
   params?: Params;
+  /** Told how a collection is going, after each batch and each file. */
+  progress?(progress: Progress): void;
   /** Stops the collection between batches when aborted. */
   signal?: AbortSignal;
 }

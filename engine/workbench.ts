@@ -20,6 +20,7 @@ import type {
   Input,
   Kind,
   Params,
+  Progress,
   Result,
   SqlValue,
 } from "./types.ts";
@@ -54,6 +55,8 @@ export interface CollectCallOptions {
   batchSize?: number;
   /** Stops the collection between batches when aborted. */
   signal?: AbortSignal;
+  /** Told how the collection is going, after each batch and each file. */
+  progress?: (progress: Progress) => void;
 }
 
 /** A database `-db` can name, as `-ldb` lists it. */
@@ -178,6 +181,7 @@ export class Workbench {
         batchSize: options.batchSize,
         commitSeconds: this.config.commitSeconds,
         signal: options.signal,
+        progress: options.progress,
       });
       return {
         ...report,
