@@ -174,8 +174,10 @@ function checkCombination(args: CliArgs): CliArgs {
         "input).",
     );
   }
-  if (args.params.length > 0 && !args.analyzer) {
-    throw new UsageError("-p sets analyzer parameters: add -a ID (see -l).");
+  if (args.params.length > 0 && !args.analyzer && !args.collector) {
+    throw new UsageError(
+      "-p sets parameters of an analyzer or a collector: add -a ID or -c ID.",
+    );
   }
   const acts = args.help || args.version || args.list.length > 0 ||
     args.analyzer || args.collector;
@@ -252,6 +254,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         : undefined;
       const report = await bench.collect(args.collector, args.files, {
         progress: progress?.update,
+        params: routeParams(bench, args).collector,
       });
       progress?.clear();
       if (!args.quiet) io.stderr(formatReport(args.collector, report));
@@ -286,7 +289,7 @@ async function analyzeAndRender(
 ): Promise<void> {
   const output = args.output ?? bench.config.output;
   bench.registry.get("outputs", output);
-  const params = parseAssignments(args.params);
+  const params = routeParams(bench, args).analyzer;
   const result = await bench.analyze(args.analyzer!, { params });
   for (const note of result.notes ?? []) io.stderr(`note: ${note}\n`);
 
@@ -313,6 +316,40 @@ async function openOut(path: string): Promise<Deno.FsFile> {
   } catch (error) {
     throw new GummerError(`Cannot write "${path}": ${messageOf(error)}`);
   }
+}
+
+/**
+ * Sends each `-p key=value` to the module that declares the key. With only
+ * -a or only -c, that module gets them all and checks them itself; with
+ * both, a key goes to whichever declares it (to both when both do).
+ */
+function routeParams(
+  bench: Workbench,
+  args: CliArgs,
+): { analyzer: Record<string, string>; collector: Record<string, string> } {
+  const given = parseAssignments(args.params);
+  if (!args.analyzer || !args.collector) {
+    return { analyzer: given, collector: given };
+  }
+
+  const analyzer = bench.registry.get("analyzers", args.analyzer);
+  const collector = bench.registry.get("collectors", args.collector);
+  const routed = { analyzer: {}, collector: {} } as ReturnType<
+    typeof routeParams
+  >;
+  for (const [key, value] of Object.entries(given)) {
+    const toAnalyzer = key in (analyzer.params ?? {});
+    const toCollector = key in (collector.params ?? {});
+    if (!toAnalyzer && !toCollector) {
+      throw new UsageError(
+        `Neither the analyzer ${args.analyzer} nor the collector ` +
+          `${args.collector} has a parameter "${key}".`,
+      );
+    }
+    if (toAnalyzer) routed.analyzer[key] = value;
+    if (toCollector) routed.collector[key] = value;
+  }
+  return routed;
 }
 
 /** A list as the original printed it: `[aid] name`, description beneath. */

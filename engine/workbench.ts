@@ -57,6 +57,8 @@ export interface CollectCallOptions {
   signal?: AbortSignal;
   /** Told how the collection is going, after each batch and each file. */
   progress?: (progress: Progress) => void;
+  /** The collector's parameters, as text or typed, checked on the way. */
+  params?: Record<string, GivenValue | undefined>;
 }
 
 /** A database `-db` can name, as `-ldb` lists it. */
@@ -166,6 +168,11 @@ export class Workbench {
     options: CollectCallOptions = {},
   ): Promise<CollectionReport> {
     const collector = this.registry.get("collectors", aid);
+    const params = resolveParams(
+      collector.params,
+      options.params ?? {},
+      `collector ${aid}`,
+    );
     const { inputs: resolved, passedOver } = resolveInputs(inputs, {
       folderFiles: collector.files,
     });
@@ -182,6 +189,7 @@ export class Workbench {
         commitSeconds: this.config.commitSeconds,
         signal: options.signal,
         progress: options.progress,
+        params,
       });
       return {
         ...report,

@@ -147,7 +147,18 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     [["-a"], /^gummer: -a needs a value\./],
     [["-a", "-l"], /^gummer: -a needs a value\./],
     [["access.log"], /without a collector: add -c ID/],
-    [["-p", "limit=3"], /-p sets analyzer parameters: add -a ID/],
+    [
+      ["-p", "limit=3"],
+      /-p sets parameters of an analyzer or a collector: add -a ID or -c ID\./,
+    ],
+    [
+      ["-c", "squid", "access.log", "-p", "year=2019"],
+      /The collector squid has no parameter "year"\. It takes no parameters\./,
+    ],
+    [
+      ["-c", "squid", "access.log", "-a", "apt_ips", "-p", "depth=2"],
+      /Neither the analyzer apt_ips nor the collector squid has a parameter "depth"\./,
+    ],
     [
       ["-c", "squid"],
       /-c squid needs log files to collect \(- for standard input\)\./,
