@@ -93,8 +93,13 @@ export interface LineParser {
 export interface LineCollectorSpec {
   /** The collector's aid, which keys its entries in the ledger. */
   collector: string;
-  /** The table rows go into, created when missing. */
-  table: TableSpec;
+  /**
+   * The table rows go into, created when missing; or, for a collector whose
+   * inputs go to different tables (one per Zeek log type), a function that
+   * picks the table from the input's name and its first bytes (up to 64
+   * KiB, decompressed), or says why the input cannot be read.
+   */
+  table: TableSpec | ((input: Input, head: Uint8Array) => TableSpec | string);
   /**
    * Makes a parser for one input, given the collector's parameters; parsers
    * may keep per-file state.
@@ -167,7 +172,6 @@ export async function collectLines(
     failures: [],
   };
   await connection.ensureTable(LEDGER);
-  await connection.ensureTable(options.spec.table);
 
   for (const input of inputs) {
     options.signal?.throwIfAborted();
@@ -196,7 +200,19 @@ async function collectInput(
     skipped: 0,
   };
 
-  const { fingerprint, stream } = await fingerprinted(input);
+  const { fingerprint, head, stream } = await fingerprinted(input);
+  const table = typeof spec.table === "function"
+    ? spec.table(input, head)
+    : spec.table;
+  if (typeof table === "string") {
+    // The whole input is set aside, with why; the other inputs go on.
+    await stream.cancel();
+    const failure = { file: input.name, line: 1, reason: table };
+    report.failures.push(failure);
+    options.reject({ ...failure, raw: new Uint8Array(), length: 0 });
+    return { ...file, failed: 1 };
+  }
+  await connection.ensureTable(table);
   const key = [spec.collector, fingerprint];
   const before = await readLedger(connection, key) ??
     await startLedger(connection, key, input.name);
@@ -285,7 +301,7 @@ async function collectInput(
     tell(true);
   };
 
-  const inserted = await connection.load(spec.table, batches());
+  const inserted = await connection.load(table, batches());
   if (inserted !== file.inserted) {
     throw new GummerError(
       `The database took ${inserted} rows from "${input.name}" where ` +
@@ -330,7 +346,9 @@ function digestSoFar(hash: Hash): string {
  */
 async function fingerprinted(
   input: Input,
-): Promise<{ fingerprint: string; stream: ReadableStream<Uint8Array> }> {
+): Promise<
+  { fingerprint: string; head: Uint8Array; stream: ReadableStream<Uint8Array> }
+> {
   let source: ReadableStream<Uint8Array>;
   try {
     source = await decompressed(await input.open());
@@ -377,7 +395,15 @@ async function fingerprinted(
     },
     cancel: (reason) => reader.cancel(reason),
   });
-  return { fingerprint: hash.digest("hex"), stream };
+  const bytes = new Uint8Array(Math.min(size, FINGERPRINT_BYTES));
+  let offset = 0;
+  for (const chunk of head) {
+    if (offset >= bytes.length) break;
+    const part = chunk.subarray(0, bytes.length - offset);
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return { fingerprint: hash.digest("hex"), head: bytes, stream };
 }
 
 const SELECT_LEDGER =
