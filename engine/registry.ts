@@ -256,7 +256,7 @@ function checkModule<K extends Kind>(
   if (typeof module.launch !== "function") return "launch must be a function";
 
   const specific = kind === "collectors"
-    ? checkTables(module.tables)
+    ? checkTables(module.tables) ?? checkParams(module.params, "params")
     : kind === "analyzers"
     ? checkParams((module as unknown as AnalyzerModule).params, "params")
     : kind === "connectors"

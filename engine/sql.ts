@@ -102,6 +102,15 @@ export function loaderText(rows: readonly SqlValue[][]): string {
 function loaderField(value: SqlValue): string {
   if (value === null || value === undefined) return "\\N";
   if (typeof value === "string") {
+    // PostgreSQL text cannot hold NUL, and a COPY that meets one fails; a
+    // collector must escape or replace it, so say which value it was.
+    if (value.includes("\0")) {
+      throw new TypeError(
+        `Cannot load text holding a NUL character: ${
+          JSON.stringify(value.slice(0, 40))
+        }`,
+      );
+    }
     return /[\\\t\n\r]/.test(value)
       ? value.replace(/[\\\t\n\r]/g, (char) => TEXT_ESCAPES[char])
       : value;

@@ -74,6 +74,39 @@ const TEXT_KEY_PREFIX = 191;
  * below the 65,535 placeholders a statement may have. */
 const INSERT_ROWS = 1000;
 
+/** The largest piece of a LOAD DATA stream sent as one packet. */
+const PACKET_BYTES = 1 << 20;
+
+/** Bytes of values one INSERT carries at most, well under the packet limit. */
+const INSERT_BYTES = 4 << 20;
+
+/**
+ * Rows in groups for multi-row INSERTs: at most INSERT_ROWS rows, and no
+ * more than INSERT_BYTES of text, so that wide rows stay in one packet.
+ */
+function* insertSlices(rows: SqlValue[][]): Generator<SqlValue[][]> {
+  let slice: SqlValue[][] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = row.reduce(
+      (sum: number, value) =>
+        sum + (typeof value === "string" ? value.length * 3 : 8),
+      0,
+    );
+    if (
+      slice.length > 0 &&
+      (slice.length >= INSERT_ROWS || bytes + size > INSERT_BYTES)
+    ) {
+      yield slice;
+      slice = [];
+      bytes = 0;
+    }
+    slice.push(row);
+    bytes += size;
+  }
+  if (slice.length > 0) yield slice;
+}
+
 /** Errors that mean the server or client will not take a local file. */
 const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 4166]);
 
@@ -246,9 +279,19 @@ class MysqlConnection implements Connection {
     rows: AsyncGenerator<SqlValue[][]>,
   ): Promise<number> {
     if (this.#localInfile) {
+      let pulled = false;
       const text = async function* () {
-        // mysql2 copies what the stream gives: Buffers, not strings.
-        for await (const batch of rows) yield Buffer.from(loaderText(batch));
+        pulled = true;
+        // mysql2 sends each chunk as one packet, and the server refuses a
+        // packet over max_allowed_packet (16 MiB by default): a batch of
+        // 10,000 Windows events came to 30 MB. Chunks stay at 1 MiB. They
+        // are Buffers, because mysql2 copies them as such.
+        for await (const batch of rows) {
+          const bytes = Buffer.from(loaderText(batch));
+          for (let start = 0; start < bytes.length; start += PACKET_BYTES) {
+            yield bytes.subarray(start, start + PACKET_BYTES);
+          }
+        }
       };
       this.#loader.stream = Readable.from(text());
       try {
@@ -261,7 +304,7 @@ class MysqlConnection implements Connection {
         return header.affectedRows;
       } catch (error) {
         const code = (error as { errno?: number }).errno ?? 0;
-        if (!LOCAL_INFILE_REFUSED.has(code)) throw error;
+        if (pulled || !LOCAL_INFILE_REFUSED.has(code)) throw error;
         // Refused before a byte was read: the same rows go by INSERT.
         this.#localInfile = false;
         this.#logger.info(
@@ -281,8 +324,7 @@ class MysqlConnection implements Connection {
     const row = `(${columns.map(() => "?").join(", ")})`;
     let inserted = 0;
     for await (const batch of rows) {
-      for (let start = 0; start < batch.length; start += INSERT_ROWS) {
-        const slice = batch.slice(start, start + INSERT_ROWS);
+      for (const slice of insertSlices(batch)) {
         const [header] = await this.#db.query<mysql.ResultSetHeader>(
           `INSERT INTO ${quote(table)} (${columns.join(", ")}) VALUES ${
             slice.map(() => row).join(", ")

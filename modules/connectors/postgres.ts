@@ -10,8 +10,7 @@
  * @module
  */
 
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { once } from "node:events";
 import type postgres from "postgres";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import { timestampFromDatabase } from "../../engine/time.ts";
@@ -211,13 +210,9 @@ class PostgresConnection implements Connection {
     let inserted = 0;
     while (!transactions.finished) {
       const transaction = transactions.next();
-      const text = async function* () {
-        for await (const rows of transaction.rows) yield loaderText(rows);
-      };
       try {
         await this.#sql.begin(async (tx) => {
-          const writable = await tx.unsafe(copy).writable();
-          await pipeline(Readable.from(text()), writable);
+          await copyIn(tx, copy, transaction.rows);
           for (const statement of transaction.commit) await run(tx, statement);
         });
       } catch (error) {
@@ -235,6 +230,67 @@ class PostgresConnection implements Connection {
 
   async close(): Promise<void> {
     await this.#sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Streams rows into a COPY and waits until the server has taken them.
+ *
+ * postgres.js 3.4 never finishes the COPY stream when the server refuses
+ * its data after the last byte was sent (a value that does not fit its
+ * column): the stream's final callback waits forever. So the end is not
+ * awaited. Once the stream has handed over its last bytes (its final step
+ * has begun, and postgres.js takes queries again), a `SELECT 1` queued
+ * behind the COPY is awaited instead: it fails when the COPY failed,
+ * because the transaction is then aborted.
+ * TODO(gummer): await the stream again when postgres.js reports the error.
+ */
+async function copyIn(
+  tx: postgres.TransactionSql,
+  copy: string,
+  rows: AsyncIterable<SqlValue[][]>,
+): Promise<void> {
+  const writable = await tx.unsafe(copy).writable();
+  const final = writable._final!.bind(writable);
+  const handedOver = new Promise<void>((resolve) => {
+    writable._final = (callback) => {
+      final(callback);
+      resolve();
+    };
+  });
+  let failure: unknown;
+  writable.on("error", (error) => failure = error);
+  const stopped = new Promise<void>((resolve) =>
+    writable.once("close", resolve)
+  );
+
+  try {
+    for await (const batch of rows) {
+      if (failure !== undefined) throw failure;
+      if (!writable.write(loaderText(batch))) {
+        await Promise.race([once(writable, "drain"), stopped]);
+      }
+    }
+  } catch (error) {
+    // Our side failed (the source, or a value that cannot be sent): end
+    // the COPY with CopyFail, or the connection stays stuck in it.
+    writable.destroy(error as Error);
+    await stopped;
+    throw error;
+  }
+  if (failure !== undefined) throw failure;
+  writable.end();
+  await Promise.race([handedOver, stopped]);
+  if (failure !== undefined) throw failure;
+
+  try {
+    await tx.unsafe("SELECT 1");
+  } catch (error) {
+    if (failure !== undefined) throw failure;
+    throw new Error(
+      `the server refused the rows (${messageOf(error)}); a value did not ` +
+        "fit its column",
+    );
   }
 }
 
