@@ -122,7 +122,12 @@ Deno.test("lists print [aid] name with the description beneath, by aid", async (
   );
   assert.match(databases.stdout, /\n {4}target: gummer\.db\n/);
   const collectors = await gummer(["-lc"], { cwd });
-  assert.match(collectors.stdout, /^\[squid\] Squid access\.log\n/);
+  assert.deepEqual(
+    collectors.stdout.split("\n").filter((l) => l.startsWith("[")).map((l) =>
+      l.split("]")[0] + "]"
+    ),
+    ["[auth]", "[squid]", "[web]", "[windows]"],
+  );
   const analyzers = await gummer(["-l"], { cwd });
   assert.deepEqual(
     analyzers.stdout.split("\n").filter((l) => l.startsWith("[")),
@@ -178,7 +183,7 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     ],
     [
       ["-c", "zeek", "access.log"],
-      /Unknown collector "zeek"\. Known collectors: squid\./,
+      /Unknown collector "zeek"\. Known collectors: auth, squid, web, windows\./,
     ],
     [
       ["-a", "apt_ips", "-p", "limit=abc"],
