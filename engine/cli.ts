@@ -397,9 +397,9 @@ function details(module: ModuleBase, file: string): string[] {
 export function formatReport(aid: string, report: CollectionReport): string {
   const lines = [];
   for (const file of report.files) {
-    const skipped = file.skipped
-      ? `, ${file.skipped} lines already collected`
-      : "";
+    const skipped =
+      (file.skipped ? `, ${file.skipped} lines already collected` : "") +
+      (file.headers ? `, ${file.headers} header lines` : "");
     const detail = file.detail ? ` (${file.detail})` : "";
     lines.push(
       `${file.file}: ${file.inserted} inserted, ${file.failed} failed` +

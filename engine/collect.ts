@@ -74,12 +74,14 @@ export const LEDGER: TableSpec = {
 
 /**
  * Parses the lines of one file. `parse` returns the row's values in the
- * order of the table's columns, or a string saying why the line is not a
- * row: returning rather than throwing keeps the hot loop cheap.
+ * order of the table's columns, a string saying why the line is not a row
+ * (it is rejected), or null for a line that is not data and not wrong
+ * either, such as a header (it is counted apart). Returning rather than
+ * throwing keeps the hot loop cheap.
  */
 export interface LineParser {
   /** Turns one line into a row, or says why it cannot. */
-  parse(text: string): SqlValue[] | string;
+  parse(text: string): SqlValue[] | string | null;
   /**
    * Sees a line that an earlier run already collected. A parser whose rows
    * depend on a header (Zeek's `#fields`) reads it here on a resumed run.
@@ -277,7 +279,8 @@ async function collectInput(
         const row = line.text === undefined
           ? line.problem!
           : parser.parse(line.text);
-        if (typeof row === "string") fail(line, row);
+        if (row === null) file.headers = (file.headers ?? 0) + 1;
+        else if (typeof row === "string") fail(line, row);
         else rows.push(row);
       }
 

@@ -202,6 +202,8 @@ export interface FileReport {
   failed: number;
   /** Lines an earlier collection of the same content already loaded. */
   skipped?: number;
+  /** Lines that were headers or comments: neither rows nor failures. */
+  headers?: number;
   /** Collector-specific facts about the file, such as the format it used. */
   detail?: string;
 }
@@ -238,7 +240,10 @@ export interface CollectOptions {
 
 /** A collector: parses logs and inserts their rows. */
 export interface CollectorModule extends ModuleBase {
-  /** The tables the collector writes. */
+  /**
+   * The tables the collector writes; empty when they come from parameters
+   * and input (a generic CSV collector's).
+   */
   tables: TableSpec[];
   /** Parameters `-p key=value` may set, such as the year of syslog lines. */
   params?: ParamSpecs;

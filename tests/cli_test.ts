@@ -126,7 +126,7 @@ Deno.test("lists print [aid] name with the description beneath, by aid", async (
     collectors.stdout.split("\n").filter((l) => l.startsWith("[")).map((l) =>
       l.split("]")[0] + "]"
     ),
-    ["[auth]", "[squid]", "[web]", "[windows]"],
+    ["[auth]", "[csv]", "[ndjson]", "[squid]", "[web]", "[windows]"],
   );
   const analyzers = await gummer(["-l"], { cwd });
   assert.deepEqual(
@@ -183,7 +183,7 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     ],
     [
       ["-c", "zeek", "access.log"],
-      /Unknown collector "zeek"\. Known collectors: auth, squid, web, windows\./,
+      /Unknown collector "zeek"\. Known collectors: auth, csv, ndjson, squid, web, windows\./,
     ],
     [
       ["-a", "apt_ips", "-p", "limit=abc"],

@@ -13,7 +13,14 @@ Deno.test("built-in modules load without problems", async () => {
   const aids = (kind: Parameters<typeof registry.list>[0]) =>
     registry.list(kind).map((loaded) => loaded.module.aid);
   assert.deepEqual(aids("analyzers"), ["apt_ips", "apt_size", "apt_time"]);
-  assert.deepEqual(aids("collectors"), ["auth", "squid", "web", "windows"]);
+  assert.deepEqual(aids("collectors"), [
+    "auth",
+    "csv",
+    "ndjson",
+    "squid",
+    "web",
+    "windows",
+  ]);
   assert.deepEqual(aids("connectors"), ["mysql", "postgres", "sqlite"]);
   assert.deepEqual(aids("outputs"), ["csv", "json", "ndjson", "table"]);
 });

@@ -66,7 +66,7 @@ function rejectRecords(path: string) {
 }
 
 /** One line through a fresh parser, as the engine would hand it over. */
-function parse(line: string): SqlValue[] | string {
+function parse(line: string): SqlValue[] | string | null {
   return webParser().parse(line);
 }
 
