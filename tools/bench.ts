@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { loaderText } from "../engine/sql.ts";
 import type { SqlValue } from "../engine/types.ts";
 import { parseLine, tables } from "../modules/collectors/squid.ts";
+import { FORMAT_PARAMS, FORMATS } from "./bench_formats.ts";
 import { squidSample } from "./squid_sample.ts";
 import { createTarget, type Kind, KINDS, unavailable } from "./test_targets.ts";
 
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     options: {
       lines: { type: "string", default: "1000000" },
       only: { type: "string", default: KINDS.join(",") },
+      collectors: { type: "string", default: Object.keys(FORMATS).join(",") },
     },
   });
   const count = Number(values.lines);
@@ -90,7 +92,51 @@ async function main(): Promise<void> {
     `MiB at ${count}`,
   ];
   say(`\n${formatTable([header, ...rows])}`);
+
+  // Every other collector on its own format, into SQLite.
+  const speeds: string[][] = [];
+  for (const aid of String(values.collectors).split(",").filter(Boolean)) {
+    say(`${aid}: generating and collecting ${count} lines ...\n`);
+    const file = writeLines(dir, `${aid}.log`, count, FORMATS[aid]);
+    const run = await collectWithGummer("sqlite", file, aid);
+    speeds.push([
+      aid,
+      run.seconds.toFixed(2),
+      Math.round(count / run.seconds).toLocaleString("en"),
+      run.peakMiB?.toFixed(0) ?? "?",
+    ]);
+  }
+  if (speeds.length > 0) {
+    const head = ["collector", "seconds", "lines/s", "peak MiB"];
+    say(
+      `\nInto SQLite, ${count} lines each:\n${formatTable([head, ...speeds])}`,
+    );
+  }
   Deno.removeSync(dir, { recursive: true });
+}
+
+/** Writes `count` lines made by `line(i)`, in chunks. */
+function writeLines(
+  dir: string,
+  name: string,
+  count: number,
+  line: (i: number) => string,
+): string {
+  const path = join(dir, name);
+  const file = Deno.openSync(path, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  for (let start = 0; start < count; start += 10_000) {
+    const chunk: string[] = [];
+    for (let i = start; i < Math.min(count, start + 10_000); i++) {
+      chunk.push(line(i));
+    }
+    file.writeSync(encoder.encode(chunk.join("\n") + "\n"));
+  }
+  file.close();
+  return path;
 }
 
 /** Writes exactly `count` lines of generated extended-format Squid log. */
@@ -146,8 +192,12 @@ function csvText(rows: SqlValue[][]): string {
   return rows.map((row) => row.map(field).join(",")).join("\n") + "\n";
 }
 
-/** `gummer -c squid` in a subprocess, into a fresh database. */
-async function collectWithGummer(kind: Kind, log: string): Promise<Measure> {
+/** `gummer -c <collector>` in a subprocess, into a fresh database. */
+async function collectWithGummer(
+  kind: Kind,
+  log: string,
+  collector = "squid",
+): Promise<Measure> {
   const target = await createTarget(kind);
   try {
     return await measure(Deno.execPath(), [
@@ -155,9 +205,10 @@ async function collectWithGummer(kind: Kind, log: string): Promise<Measure> {
       "-A",
       join(ROOT, "gummer.ts"),
       "-c",
-      "squid",
+      collector,
       log,
       "-q",
+      ...(FORMAT_PARAMS[collector] ?? []),
     ], target.env);
   } finally {
     await target.drop();
