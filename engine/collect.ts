@@ -111,6 +111,43 @@ export interface LineCollectorSpec {
   maxLineBytes: number;
 }
 
+/** Lines of an input's head that `sniffed` tries. */
+export const SNIFFED_LINES = 20;
+
+/**
+ * A table choice that first looks at an input's first lines: when none of
+ * the first twenty that are not blank is a row or a header for a fresh
+ * parser, the input is set aside whole, with one failure saying so,
+ * instead of a failure for each of its lines. That is what a hunter wants
+ * for the README beside the logs in a folder; a log whose first lines are
+ * good and later ones bad still goes in line by line.
+ */
+export function sniffed(
+  table: TableSpec,
+  parser: (input: Input, params: Params) => LineParser,
+  format: string,
+  params: Params = {},
+): (input: Input, head: Uint8Array) => TableSpec | string {
+  return (input, head) => {
+    const text = new TextDecoder().decode(head);
+    // The last line of a head cut at 64 KiB may be cut too: leave it out.
+    const end = head.length < FINGERPRINT_BYTES
+      ? text.length
+      : text.lastIndexOf("\n");
+    const lines = text.slice(0, Math.max(end, 0)).split("\n")
+      .map((line) => line.replace(/\r$/, ""))
+      .filter((line) => line.trim() !== "")
+      .slice(0, SNIFFED_LINES);
+    if (lines.length === 0) return table;
+    const fresh = parser(input, params);
+    if (lines.some((line) => typeof fresh.parse(line) !== "string")) {
+      return table;
+    }
+    return `not ${format}: none of its first ${lines.length} lines is one ` +
+      "(the whole file is set aside)";
+  };
+}
+
 /** What the ledger holds for one input. */
 interface LedgerEntry {
   name: string;

@@ -81,7 +81,11 @@
  */
 
 import { UsageError } from "../../engine/errors.ts";
-import { collectLines, type LineParser } from "../../engine/collect.ts";
+import {
+  collectLines,
+  type LineParser,
+  sniffed,
+} from "../../engine/collect.ts";
 import { formatTimestamp } from "../../engine/time.ts";
 import type {
   CollectOptions,
@@ -213,7 +217,7 @@ export async function launch(
     ...options,
     spec: {
       collector: aid,
-      table: tables[0],
+      table: sniffed(tables[0], parser, "syslog", options.params),
       maxLineBytes: MAX_LINE_BYTES,
       parser,
     },

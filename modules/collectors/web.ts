@@ -21,7 +21,11 @@
  * @module
  */
 
-import { collectLines, type LineParser } from "../../engine/collect.ts";
+import {
+  collectLines,
+  type LineParser,
+  sniffed,
+} from "../../engine/collect.ts";
 import { formatTimestamp } from "../../engine/time.ts";
 import type {
   CollectOptions,
@@ -100,13 +104,6 @@ export const tables: TableSpec[] = [{
  */
 const MAX_LINE_BYTES = 64 * 1024;
 
-/**
- * What `parse` returns for a W3C header line. The engine counts every
- * string as a failure, so `launch` takes these back out of the report and
- * keeps them from the reject file: a header is no request, and no error.
- */
-const HEADER = "W3C header line (not a failure)";
-
 /** The longest client a line may name: a DNS name has at most 253. */
 const MAX_HOST_LENGTH = 255;
 
@@ -117,50 +114,15 @@ export async function launch(
   inputs: Input[],
   options: CollectOptions,
 ): Promise<CollectReport> {
-  const parsers: { headers: number }[] = [];
-  const report = await collectLines(connection, inputs, {
+  return await collectLines(connection, inputs, {
     ...options,
-    reject: (rejection) => {
-      if (rejection.reason !== HEADER) options.reject(rejection);
-    },
     spec: {
       collector: aid,
-      table: tables[0],
+      table: sniffed(tables[0], webParser, "a web access log"),
       maxLineBytes: MAX_LINE_BYTES,
-      parser: () => {
-        const parser = webParser();
-        parsers.push(parser);
-        return parser;
-      },
+      parser: webParser,
     },
   });
-  return withoutHeaders(report, parsers);
-}
-
-/**
- * Takes the header lines out of the failures of a report. The engine makes
- * one parser per input, in the order of the inputs, so the n-th parser
- * counted the headers of the n-th file.
- *
- * TODO(gummer): drop this once `LineParser.parse` may return null for a
- * line that is neither a row nor a failure (headers, comments).
- */
-function withoutHeaders(
-  report: CollectReport,
-  parsers: { headers: number }[],
-): CollectReport {
-  let headers = 0;
-  const files = report.files.map((file, i) => {
-    const count = parsers[i]?.headers ?? 0;
-    headers += count;
-    return { ...file, failed: file.failed - count };
-  });
-  return {
-    ...report,
-    failed: report.failed - headers,
-    files,
-    failures: report.failures.filter((f) => f.reason !== HEADER),
-  };
 }
 
 /** The columns of a W3C `#Fields:` layout, by their position in a line. */
@@ -215,10 +177,10 @@ const W3C_DIRECTIVES = [
 ];
 
 /**
- * A parser for one file; the collector makes one per input. `headers`
- * counts the W3C header lines it has read.
+ * A parser for one file; the collector makes one per input. W3C header
+ * lines give null: the engine counts them apart from rows and failures.
  */
-export function webParser(): LineParser & { readonly headers: number } {
+export function webParser(): LineParser {
   return new WebParser();
 }
 
@@ -228,21 +190,18 @@ export function webParser(): LineParser & { readonly headers: number } {
  * format for the file's report.
  */
 class WebParser implements LineParser {
-  headers = 0;
   #layout: W3cLayout | undefined;
   #headerDate: string | undefined;
   #seen: Record<Format, number> = { common: 0, combined: 0, iis: 0 };
   #withVhost = 0;
 
-  parse(text: string): SqlValue[] | string {
+  parse(text: string): SqlValue[] | string | null {
     const line = repaired(text);
     if (line.reason !== undefined) return line.reason;
     text = line.text;
 
     if (text.charCodeAt(0) === HASH) {
-      const reason = this.#directive(text);
-      if (reason === undefined) this.headers++;
-      return reason ?? HEADER;
+      return this.#directive(text) ?? null;
     }
 
     const row = this.#layout
@@ -267,7 +226,6 @@ class WebParser implements LineParser {
     if (this.#withVhost > 0) {
       parts.push(`with a virtual host: ${this.#withVhost} lines`);
     }
-    if (this.headers > 0) parts.push(`W3C headers: ${this.headers} lines`);
     return parts.length > 0 ? parts.join(", ") : undefined;
   }
 
