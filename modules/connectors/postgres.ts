@@ -11,6 +11,7 @@
  */
 
 import { once } from "node:events";
+import net from "node:net";
 import type postgres from "postgres";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import { timestampFromDatabase } from "../../engine/time.ts";
@@ -95,6 +96,46 @@ function ignoreWritesAfterClose(logger: ConnectorOptions["logger"]): void {
 }
 let guarded = false;
 
+/** What postgres.js hands a socket factory: where to connect. */
+interface SocketOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
+/**
+ * A connected socket with Nagle's algorithm off. postgres.js leaves it on
+ * when it makes the socket itself, and the small last packets of a COPY
+ * then wait for the server's delayed acknowledgement: every transaction of
+ * a load took 88 ms, where it takes 1.5 ms without (measured with a
+ * one-row COPY), so a folder of two hundred small Zeek logs took 27 s.
+ */
+function openSocket(
+  where: SocketOptions,
+  seconds: number,
+): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = where.path
+      ? net.connect(where.path)
+      : net.connect(where.port[0], where.host[0]);
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connect ETIMEDOUT after ${seconds} s`));
+    }, seconds * 1000);
+    const failed = (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    socket.once("error", failed);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.off("error", failed);
+      resolve(socket);
+    });
+  });
+}
+
 export async function launch(options: ConnectorOptions): Promise<Connection> {
   ignoreWritesAfterClose(options.logger);
   const { url, password, secrets } = connectionUrl(
@@ -109,6 +150,11 @@ export async function launch(options: ConnectorOptions): Promise<Connection> {
     max: 1,
     password: password || undefined,
     connect_timeout: Number(options.settings.connect_timeout),
+    // A documented option that the package's types leave out.
+    ...{
+      socket: (found: SocketOptions) =>
+        openSocket(found, Number(options.settings.connect_timeout)),
+    } as object,
     onnotice: () => {},
     connection: { application_name: "gummer", TimeZone: "UTC" },
     types: {
