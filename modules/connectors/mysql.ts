@@ -339,7 +339,10 @@ class MysqlConnection implements Connection {
 
   async #run(statement: Statement): Promise<Result> {
     const params = (statement.params ?? []).map(bindable);
-    const [rows, fields] = params.length > 0
+    // Reads go through the binary protocol even without parameters: the
+    // text protocol prints a DOUBLE with 15 digits, so 95.19288492202759
+    // came back as 95.1928849220276, unlike on SQLite and PostgreSQL.
+    const [rows, fields] = params.length > 0 || READ.test(statement.sql)
       ? await this.#db.execute(
         { sql: statement.sql, rowsAsArray: true },
         params,
@@ -387,6 +390,9 @@ function timeText(value: SqlValue): SqlValue {
 function wideInteger(value: SqlValue): SqlValue {
   return typeof value === "string" ? BigInt(value) : value;
 }
+
+/** A statement that returns rows, which can always be prepared. */
+const READ = /^\s*(SELECT|WITH)\b/i;
 
 /** Quotes a name from a module's declaration; log text never gets here. */
 function quote(name: string): string {
