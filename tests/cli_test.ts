@@ -126,7 +126,7 @@ Deno.test("lists print [aid] name with the description beneath, by aid", async (
     collectors.stdout.split("\n").filter((l) => l.startsWith("[")).map((l) =>
       l.split("]")[0] + "]"
     ),
-    ["[auth]", "[csv]", "[ndjson]", "[squid]", "[web]", "[windows]"],
+    ["[auth]", "[csv]", "[ndjson]", "[squid]", "[web]", "[windows]", "[zeek]"],
   );
   const analyzers = await gummer(["-l"], { cwd });
   assert.deepEqual(
@@ -182,8 +182,8 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
       /Unknown output "xml"\. Known outputs: csv, json, ndjson, table\./,
     ],
     [
-      ["-c", "zeek", "access.log"],
-      /Unknown collector "zeek"\. Known collectors: auth, csv, ndjson, squid, web, windows\./,
+      ["-c", "suricata", "access.log"],
+      /Unknown collector "suricata"\. Known collectors: auth, csv, ndjson, squid, web, windows, zeek\./,
     ],
     [
       ["-a", "apt_ips", "-p", "limit=abc"],

@@ -20,6 +20,7 @@ Deno.test("built-in modules load without problems", async () => {
     "squid",
     "web",
     "windows",
+    "zeek",
   ]);
   assert.deepEqual(aids("connectors"), ["mysql", "postgres", "sqlite"]);
   assert.deepEqual(aids("outputs"), ["csv", "json", "ndjson", "table"]);
