@@ -11,6 +11,11 @@
  * LOCAL INFILE`. The ratio is Gummer's time over the native time; the
  * target is at most 1.5.
  *
+ * Then every collector reads a million generated lines of its own format
+ * into SQLite, for its lines per second, and the Zeek conn.log is timed
+ * against `sqlite3 .import` of the same rows written as TSV (`--collectors`
+ * picks collectors; `--only` databases).
+ *
  * PostgreSQL and MariaDB are measured when GUMMER_TEST_POSTGRES_URL and
  * GUMMER_TEST_MYSQL_URL are set (`eval "$(scripts/test_databases.sh
  * start)"`).
@@ -24,6 +29,10 @@ import { parseArgs } from "node:util";
 import { loaderText } from "../engine/sql.ts";
 import type { SqlValue } from "../engine/types.ts";
 import { parseLine, tables } from "../modules/collectors/squid.ts";
+import {
+  tables as zeekTables,
+  zeekParser,
+} from "../modules/collectors/zeek.ts";
 import { FORMAT_PARAMS, FORMATS } from "./bench_formats.ts";
 import { squidSample } from "./squid_sample.ts";
 import { createTarget, type Kind, KINDS, unavailable } from "./test_targets.ts";
@@ -95,10 +104,12 @@ async function main(): Promise<void> {
 
   // Every other collector on its own format, into SQLite.
   const speeds: string[][] = [];
+  let zeek: { file: string; run: Measure } | undefined;
   for (const aid of String(values.collectors).split(",").filter(Boolean)) {
     say(`${aid}: generating and collecting ${count} lines ...\n`);
     const file = writeLines(dir, `${aid}.log`, count, FORMATS[aid]);
     const run = await collectWithGummer("sqlite", file, aid);
+    if (aid === "zeek") zeek = { file, run };
     speeds.push([
       aid,
       run.seconds.toFixed(2),
@@ -111,6 +122,19 @@ async function main(): Promise<void> {
     say(
       `\nInto SQLite, ${count} lines each:\n${formatTable([head, ...speeds])}`,
     );
+  }
+  if (zeek) {
+    say("zeek: sqlite3 .import of the same rows as TSV ...\n");
+    const native = await importZeekNatively(zeek.file, dir);
+    const head = ["conn.log into SQLite", "gummer s", "sqlite3 s", "ratio"];
+    say(`\n${
+      formatTable([head, [
+        `${count} lines`,
+        zeek.run.seconds.toFixed(2),
+        native.seconds.toFixed(2),
+        (zeek.run.seconds / native.seconds).toFixed(2),
+      ]])
+    }`);
   }
   Deno.removeSync(dir, { recursive: true });
 }
@@ -212,6 +236,50 @@ async function collectWithGummer(
     ], target.env);
   } finally {
     await target.drop();
+  }
+}
+
+/**
+ * `sqlite3 .import` of a Zeek conn.log's rows, as Gummer parses them,
+ * written as TSV: into a table with the same columns, indexes built after.
+ */
+async function importZeekNatively(log: string, dir: string): Promise<Measure> {
+  const tsv = join(dir, "conn.tsv");
+  const out = Deno.openSync(tsv, { write: true, create: true });
+  const parser = zeekParser({ log: "conn", table: "conn", from: "#path" });
+  const lines = Deno.readTextFileSync(log).split("\n");
+  for (let start = 0; start < lines.length; start += 10_000) {
+    const rows = lines.slice(start, start + 10_000)
+      .filter((line) => line !== "")
+      .map((line) => parser.parse(line))
+      .filter((row): row is SqlValue[] => Array.isArray(row));
+    const text = rows.map((row) =>
+      row.map((value) => value === null ? "" : String(value)).join("\t")
+    ).join("\n");
+    out.writeSync(encoder.encode(text + "\n"));
+  }
+  out.close();
+
+  const table = zeekTables.find((t) => t.name === "zeek_conn")!;
+  const columns = table.columns.map((column) => column.name).join(", ");
+  const indexes = table.indexes!.map((index) =>
+    `CREATE INDEX zeek_conn_${index.join("_")} ON zeek_conn ` +
+    `(${index.join(", ")});`
+  );
+  const path = join(dir, "native-zeek.db");
+  try {
+    return await measure("sqlite3", [
+      path,
+      "-cmd",
+      `CREATE TABLE zeek_conn (${columns})`,
+      "-cmd",
+      ".mode tabs",
+      "-cmd",
+      `.import ${tsv} zeek_conn`,
+      indexes.join(" "),
+    ]);
+  } finally {
+    Deno.removeSync(path);
   }
 }
 

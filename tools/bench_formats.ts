@@ -65,6 +65,8 @@ export const FORMATS: Record<string, (i: number) => string> = {
       },${i * 13 % 100000}`;
   },
 
+  zeek: zeekConn,
+
   ndjson(i) {
     return JSON.stringify({
       time: new Date(START + i * 100).toISOString(),
@@ -75,6 +77,56 @@ export const FORMATS: Record<string, (i: number) => string> = {
     });
   },
 };
+
+/** The header block Zeek's ASCII writer puts before conn.log's lines. */
+export const ZEEK_CONN_HEADER = [
+  "#separator \\x09",
+  "#set_separator\t,",
+  "#empty_field\t(empty)",
+  "#unset_field\t-",
+  "#path\tconn",
+  "#open\t2026-11-02-00-00-00",
+  "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t" +
+  "service\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\t" +
+  "local_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\t" +
+  "resp_pkts\tresp_ip_bytes\ttunnel_parents",
+  "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\t" +
+  "interval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\t" +
+  "count\tcount\tcount\tset[string]",
+].join("\n");
+
+const STATES = ["SF", "S0", "REJ", "RSTO", "SH", "OTH"];
+const SERVICES = ["ssl", "dns", "http", "-", "ssh"];
+
+/** A conn.log line of Zeek's ASCII writer; the header comes with line 0. */
+function zeekConn(i: number): string {
+  const ts = ((START + i * 37) / 1000).toFixed(6);
+  const short = i % 5 === 1;
+  const line = [
+    ts,
+    `C${(i * 2654435761 >>> 0).toString(36)}${(i % 997).toString(36)}`,
+    `10.0.${(i >> 8) & 255}.${i & 255}`,
+    String(1024 + (i % 64000)),
+    `198.51.100.${i % 250}`,
+    String([443, 53, 80, 22, 8080][i % 5]),
+    i % 5 === 1 ? "udp" : "tcp",
+    SERVICES[i % 5],
+    short ? "-" : (i % 3000 / 7).toFixed(6),
+    short ? "-" : String(i % 100000),
+    short ? "-" : String((i * 7) % 1000000),
+    STATES[i % 6],
+    "T",
+    i % 4 ? "F" : "T",
+    "0",
+    ["ShADadFf", "S", "Sr", "ShADadR", "Dd"][i % 5],
+    String(1 + (i % 60)),
+    String(60 + (i % 60000)),
+    String(i % 50),
+    String(i % 80000),
+    i % 1000 ? "(empty)" : "CHhAvVGS1DHFjwGM9",
+  ].join("\t");
+  return i === 0 ? `${ZEEK_CONN_HEADER}\n${line}` : line;
+}
 
 /** Parameters each collector needs for the generated lines. */
 export const FORMAT_PARAMS: Record<string, string[]> = {
