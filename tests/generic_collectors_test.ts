@@ -195,3 +195,111 @@ Deno.test({
     }
   },
 });
+
+/** Bytes of text parts and raw byte arrays, in order. */
+function bytesOf(...parts: (string | number[])[]): Uint8Array {
+  const encoder = new TextEncoder();
+  return new Uint8Array(
+    parts.flatMap((part) =>
+      typeof part === "string" ? [...encoder.encode(part)] : part
+    ),
+  );
+}
+
+Deno.test("csv and ndjson: every kind of bad line is set aside, the rest goes in", async () => {
+  const huge = "x".repeat(10 * 1024 * 1024);
+  const garbage = [0x00, 0xff, 0xfe, 0x13, 0x37];
+  const csv = bytesOf(
+    "a,b,c\n", //                          1 header
+    "1,2,3\n", //                          2
+    garbage, //                            3 not UTF-8
+    "\n4,5\n", //                          4 too few fields
+    `7,${huge},9\n`, //                    5 10 MB
+    "10,1\x002,12\n", //                   6 NUL
+    "13,14,15\n", //                       7
+    "16,17", //                            8 cut short, no line end
+  );
+  const ndjson = bytesOf(
+    '{"a":1,"b":"x"}\n', //                1
+    garbage, //                            2 not UTF-8
+    '\n{"a":2,"b":"\\u0000y"}\n', //       3 an escaped NUL: kept as U+FFFD
+    `{"a":3,"b":"${huge}"}\n`, //          4 10 MB
+    '["not","an","object"]\n', //          5
+    '{"a":4,"b":"raw\x00nul"}\n', //       6 a raw NUL is not JSON
+    '{"a":5,', //                          7 cut short, no line end
+  );
+  const dir = tempTree({});
+  Deno.writeFileSync(join(dir, "t.csv"), csv);
+  Deno.writeFileSync(join(dir, "t.ndjson"), ndjson);
+  const target = await createTarget("sqlite");
+  const bench = await target.open();
+  try {
+    const rejectFile = join(dir, "rejects.ndjson");
+    const fromCsv = await bench.collect("csv", [join(dir, "t.csv")], {
+      rejectFile,
+      params: { table: "t_csv" },
+    });
+    assert.deepEqual(fromCsv.failures.map((f) => [f.line, f.reason]), [
+      [3, "not UTF-8 text (at byte 2)"],
+      [4, "expected 3 fields, as the header has, got 2"],
+      [
+        5,
+        `line is ${huge.length + 4} bytes, longer than the 1048576 this ` +
+        "collector accepts",
+      ],
+      [6, "binary data: NUL byte at column 5"],
+      [8, "expected 3 fields, as the header has, got 2"],
+    ]);
+    assert.deepEqual(
+      (await bench.query("SELECT a, b, c FROM t_csv ORDER BY a")).rows,
+      [["1", "2", "3"], ["13", "14", "15"]],
+    );
+
+    const fromJson = await bench.collect("ndjson", [join(dir, "t.ndjson")], {
+      rejectFile,
+      params: { table: "t_json" },
+    });
+    // JSON.parse words its own errors, which differ between V8 versions.
+    const parser = (reason: string) =>
+      reason.startsWith("not JSON: ") ? "not JSON: ..." : reason;
+    assert.deepEqual(
+      fromJson.failures.map((f) => [f.line, parser(f.reason)]),
+      [
+        [2, "not UTF-8 text (at byte 2)"],
+        [
+          4,
+          `line is ${huge.length + 14} bytes, longer than the 4194304 ` +
+          "this collector accepts",
+        ],
+        [5, "not a JSON object"],
+        [6, "not JSON: ..."],
+        [7, "not JSON: ..."],
+      ],
+    );
+    assert.deepEqual(
+      (await bench.query("SELECT a, b, record FROM t_json ORDER BY a")).rows,
+      [
+        ["1", "x", '{"a":1,"b":"x"}'],
+        ["2", "\uFFFDy", '{"a":2,"b":"\\u0000y"}'],
+      ],
+    );
+    // Every failure is in the reject file, with its bytes.
+    const records = Deno.readTextFileSync(rejectFile).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(records.map((r) => r.line), [
+      3,
+      4,
+      5,
+      6,
+      8,
+      2,
+      4,
+      5,
+      6,
+      7,
+    ]);
+  } finally {
+    await bench.close();
+    await target.drop();
+  }
+});
