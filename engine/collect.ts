@@ -10,7 +10,9 @@
  * the rows, how many lines of it are in. Collecting it again skips those
  * lines, after checking that they are still the same, so a repeat inserts
  * nothing, a run killed half-way finishes where it stopped, and a log that
- * has grown since contributes only its new lines.
+ * has grown since contributes only its new lines. A log that was shorter
+ * than 64 KiB, whose fingerprint changes as it grows, is found again by
+ * its name and its first lines.
  *
  * @module
  */
@@ -150,6 +152,8 @@ export function sniffed(
 
 /** What the ledger holds for one input. */
 interface LedgerEntry {
+  /** Set when the entry is that of an earlier state of the input. */
+  fingerprint?: string;
   name: string;
   linesDone: number;
   rowsDone: number;
@@ -254,7 +258,11 @@ async function collectInput(
   await connection.ensureTable(table);
   const key = [spec.collector, fingerprint];
   const before = await readLedger(connection, key) ??
+    await grownFrom(connection, spec, input.name, head) ??
     await startLedger(connection, key, input.name);
+  // The entry of an earlier, shorter state of the input takes this one's
+  // fingerprint with its first commit.
+  let entryFingerprint = before.fingerprint ?? fingerprint;
   const parser = spec.parser(input, options.params ?? {});
   const prefix = createHash("sha256");
   let linesDone = before.linesDone;
@@ -287,9 +295,17 @@ async function collectInput(
       before.failed + file.failed,
       digestSoFar(prefix),
       formatTimestamp(Date.now())!,
-      ...key,
+      fingerprint,
+      spec.collector,
+      entryFingerprint,
     ],
   });
+
+  const progressOnce = (): Statement => {
+    const statement = progress();
+    entryFingerprint = fingerprint;
+    return statement;
+  };
 
   const batches = async function* (): AsyncGenerator<Batch> {
     let rows: SqlValue[][] = [];
@@ -327,7 +343,7 @@ async function collectInput(
       if (rows.length >= batchSize || commit) {
         file.inserted += rows.length;
         tell(false);
-        yield commit ? { rows, commit: [progress()] } : { rows };
+        yield commit ? { rows, commit: [progressOnce()] } : { rows };
         if (commit) lastCommit = performance.now();
         rows = [];
       }
@@ -337,7 +353,7 @@ async function collectInput(
     // A file shorter than what was collected of it never reached the check.
     if (lastSeen < before.linesDone) throw changedError(input.name, before);
     file.inserted += rows.length;
-    yield { rows, commit: [progress()] };
+    yield { rows, commit: [progressOnce()] };
     tell(true);
   };
 
@@ -457,8 +473,12 @@ VALUES (?, ?, ?, 0, 0, 0, ?, ?)`;
 
 const UPDATE_LEDGER = `UPDATE gummer_files
 SET name = ?, lines_done = ?, rows_done = ?, failed = ?, prefix_sha256 = ?,
-    updated_at = ?
+    updated_at = ?, fingerprint = ?
 WHERE collector = ? AND fingerprint = ?`;
+
+const SELECT_BY_NAME =
+  `SELECT name, lines_done, rows_done, failed, prefix_sha256, fingerprint
+FROM gummer_files WHERE collector = ? AND name = ? AND lines_done > 0`;
 
 async function readLedger(
   connection: Connection,
@@ -474,6 +494,51 @@ async function readLedger(
     failed: Number(row[3]),
     prefixSha256: String(row[4]),
   };
+}
+
+/**
+ * The ledger entry of an earlier, shorter state of an input. A log under
+ * 64 KiB is known by a fingerprint of its whole content, which it loses as
+ * it grows; without this, collecting a small auth.log again after it grew
+ * would insert its old lines twice. An entry of the same collector and
+ * name whose recorded lines are exactly this input's first lines is that
+ * earlier state, and the collection goes on from it.
+ */
+async function grownFrom(
+  connection: Connection,
+  spec: LineCollectorSpec,
+  name: string,
+  head: Uint8Array,
+): Promise<LedgerEntry | undefined> {
+  if (name === "-" || head.length === 0) return undefined;
+  const found = await connection.query(SELECT_BY_NAME, [spec.collector, name]);
+  for (const row of found.rows) {
+    const linesDone = Number(row[1]);
+    const hash = createHash("sha256");
+    let lines = 0;
+    const source = ReadableStream.from([head]);
+    for await (
+      const chunk of readLines(source, { maxBytes: spec.maxLineBytes })
+    ) {
+      for (const line of chunk) {
+        if (lines === linesDone) break;
+        hash.update(line.raw);
+        hash.update(LINE_END);
+        lines++;
+      }
+    }
+    if (lines === linesDone && hash.digest("hex") === String(row[4])) {
+      return {
+        fingerprint: String(row[5]),
+        name: String(row[0]),
+        linesDone,
+        rowsDone: Number(row[2]),
+        failed: Number(row[3]),
+        prefixSha256: String(row[4]),
+      };
+    }
+  }
+  return undefined;
 }
 
 async function startLedger(
