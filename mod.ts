@@ -69,12 +69,16 @@ export {
   collectLines,
   type LineCollectorSpec,
   type LineParser,
+  sniffed,
 } from "./engine/collect.ts";
 export {
   type GivenValue,
   LIMIT,
   parseAssignments,
   resolveParams,
+  SINCE,
+  UNTIL,
 } from "./engine/params.ts";
-export { formatTimestamp } from "./engine/time.ts";
+export { formatTimestamp, parseTimeBound } from "./engine/time.ts";
+export { type Condition, timeWindow } from "./engine/analysis.ts";
 export * from "./engine/types.ts";

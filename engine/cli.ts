@@ -13,7 +13,7 @@ import { parseAssignments } from "./params.ts";
 import { displayPath, type Problem } from "./registry.ts";
 import type { CollectionReport } from "./workbench.ts";
 import { Workbench } from "./workbench.ts";
-import type { Kind, ModuleBase, Progress } from "./types.ts";
+import type { AnalyzerModule, Kind, ModuleBase, Progress } from "./types.ts";
 
 /** The version the CLI reports. */
 export const VERSION = "0.1.0";
@@ -23,7 +23,10 @@ const USAGE = `Usage: gummer [options] [log files]
 Hunts malware through anomalies in logs kept in a database.
 
   -h,   --help                 show this help and exit
-  -l,   --list_anal            list the analyzers
+  -l,   --list_anal            list the analyzers (-l -v: all they declare)
+        --describe ID          what an analyzer tests, its ATT&CK
+                               techniques, tables, parameters and false
+                               positives
   -ldb, --list_databases       list the database connectors
   -lo,  --list_outputs         list the outputs
   -lc,  --list_collectors      list the collectors
@@ -49,6 +52,7 @@ export interface CliArgs {
   help: boolean;
   version: boolean;
   list: Kind[];
+  describe?: string;
   analyzer?: string;
   connector?: string;
   output?: string;
@@ -87,6 +91,7 @@ const FLAGS: Record<string, Flag> = {
   "--list_outputs": sw((a) => a.list.push("outputs")),
   "-lc": sw((a) => a.list.push("collectors")),
   "--list_collectors": sw((a) => a.list.push("collectors")),
+  "--describe": val((a, v) => a.describe = v),
   "-a": val((a, v) => a.analyzer = v),
   "--analyzer": val((a, v) => a.analyzer = v),
   "-db": val((a, v) => a.connector = v),
@@ -180,7 +185,7 @@ function checkCombination(args: CliArgs): CliArgs {
     );
   }
   const acts = args.help || args.version || args.list.length > 0 ||
-    args.analyzer || args.collector;
+    args.describe || args.analyzer || args.collector;
   if (!acts) {
     throw new UsageError(
       "Nothing to do: give -a ID to analyze, -c ID to collect, or -l to " +
@@ -247,6 +252,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           ? formatDatabases(bench)
           : formatList(bench, kind, args.verbosity > 0),
       );
+    }
+    if (args.describe) {
+      if (args.list.length > 0) await io.stdout("\n");
+      await io.stdout(describeAnalyzer(bench, args.describe));
     }
     if (args.collector) {
       const progress = io.stderrIsTerminal && !args.quiet
@@ -358,7 +367,9 @@ export function formatList(bench: Workbench, kind: Kind, verbose: boolean) {
   for (const { module, file } of bench.list(kind)) {
     lines.push(`[${module.aid}] ${module.name}`);
     lines.push(...wrap(module.desc, 76).map((line) => `    ${line}`));
-    if (verbose) lines.push(...details(module, displayPath(file)));
+    if (verbose) {
+      lines.push(...details(module, displayPath(file), kind === "analyzers"));
+    }
   }
   if (lines.length === 0) lines.push(`(no ${kind})`);
   return `${lines.join("\n")}\n`;
@@ -378,8 +389,24 @@ export function formatDatabases(bench: Workbench): string {
   return `${lines.join("\n")}\n`;
 }
 
-function details(module: ModuleBase, file: string): string[] {
+/** Everything an analyzer declares, for `--describe ID`. */
+export function describeAnalyzer(bench: Workbench, aid: string): string {
+  const module = bench.registry.get("analyzers", aid);
+  const { file } = bench.registry.list("analyzers")
+    .find((loaded) => loaded.module === module)!;
+  const lines = [`[${module.aid}] ${module.name}`];
+  lines.push(...wrap(module.desc, 76).map((line) => `    ${line}`));
+  lines.push(...details(module, displayPath(file), true));
+  return `${lines.join("\n")}\n`;
+}
+
+function details(
+  module: ModuleBase,
+  file: string,
+  analyzer: boolean,
+): string[] {
   const lines = [`    file: ${file}`];
+  if (analyzer) lines.push(...declared(module as AnalyzerModule));
   const specs = "params" in module
     ? module.params
     : "settings" in module
@@ -390,6 +417,25 @@ function details(module: ModuleBase, file: string): string[] {
     const env = spec.env ? ` (env ${spec.env})` : "";
     lines.push(`    -p ${key}${given}: ${spec.type}, ${spec.desc}${env}`);
   }
+  return lines;
+}
+
+/** An analyzer's declarations beyond its description, as text lines. */
+function declared(module: AnalyzerModule): string[] {
+  const lines: string[] = [];
+  const block = (title: string, text: string | undefined) => {
+    if (!text) return;
+    lines.push(`    ${title}:`);
+    lines.push(...wrap(text, 72).map((line) => `      ${line}`));
+  };
+  block("hypothesis", module.hypothesis);
+  if (module.mitre?.length) {
+    lines.push(`    ATT&CK: ${module.mitre.join(", ")}`);
+  }
+  if (module.tables?.length) {
+    lines.push(`    tables: ${module.tables.join(", ")}`);
+  }
+  block("false positives", module.falsePositives);
   return lines;
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { UsageError } from "./errors.ts";
+import { parseTimeBound } from "./time.ts";
 import type { Params, ParamSpec, ParamSpecs } from "./types.ts";
 
 /**
@@ -18,6 +19,24 @@ export const LIMIT: ParamSpec = {
   default: 10,
   min: 1,
   desc: "rows to show",
+};
+
+/**
+ * The start of the time window every analyzer of time-stamped data takes:
+ * rows at or after it. Unset, the window is open.
+ */
+export const SINCE: ParamSpec = {
+  type: "time",
+  default: "",
+  desc: "only rows at or after this time: ISO 8601 (UTC unless a zone is " +
+    "given) or relative to now, such as -24h or -7d",
+};
+
+/** The end of the time window: rows before it. */
+export const UNTIL: ParamSpec = {
+  type: "time",
+  default: "",
+  desc: "only rows before this time, written as for since",
 };
 
 /** A value as given, before it is checked against its declaration. */
@@ -88,12 +107,27 @@ function convert(value: GivenValue, spec: ParamSpec, what: string): GivenValue {
   switch (spec.type) {
     case "string":
       return String(value);
+    case "time":
+      return toTime(value, what);
     case "boolean":
       return toBoolean(value, what);
     case "integer":
     case "number":
       return inRange(toNumber(value, spec.type, what), spec, what);
   }
+}
+
+function toTime(value: GivenValue, what: string): string {
+  const text = String(value).trim();
+  if (text === "") return "";
+  const stamp = parseTimeBound(text);
+  if (stamp === undefined) {
+    throw new UsageError(
+      `Cannot use "${value}" as ${what}: expected a time such as ` +
+        "2026-11-02, 2026-11-02T08:15:00Z or -24h (also -90m, -7d, -2w).",
+    );
+  }
+  return stamp;
 }
 
 function toBoolean(value: GivenValue, what: string): boolean {

@@ -41,7 +41,7 @@ const SINGULAR: Record<Kind, string> = {
 
 const AID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 const SQL_NAME_PATTERN = /^[a-z_][a-z0-9_]*$/;
-const PARAM_TYPES = new Set(["string", "integer", "number", "boolean"]);
+const PARAM_TYPES = new Set(["string", "integer", "number", "boolean", "time"]);
 
 /** A module that loaded, with the file it came from. */
 export interface Loaded<K extends Kind> {

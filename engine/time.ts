@@ -68,3 +68,55 @@ const THREE_DIGITS = Array.from(
 );
 let lastDay = NaN;
 let lastDayText = "";
+
+/** Units of a relative time, in milliseconds. */
+const UNIT_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: DAY_MS,
+  w: 7 * DAY_MS,
+};
+
+/**
+ * Reads a time bound as a hunter types it: ISO 8601 (`2026-11-02`,
+ * `2026-11-02T08:15`, `2026-11-02 08:15:00.5+02:00`; UTC unless a zone is
+ * given), relative to `now` (`-24h`, `-90m`, `-7d`, `-2w`, `-30s`), or
+ * `now`. Returns a Gummer time stamp, or undefined when the text is none
+ * of these.
+ *
+ * @example
+ * ```ts
+ * import { parseTimeBound } from "./time.ts";
+ * const now = Date.UTC(2026, 10, 2, 12);
+ * if (parseTimeBound("-24h", now) !== "2026-11-01 12:00:00.000") throw 0;
+ * if (parseTimeBound("2026-11-02", now) !== "2026-11-02 00:00:00.000") throw 0;
+ * if (parseTimeBound("2026-11-02T10:00+02:00", now) !== "2026-11-02 08:00:00.000") throw 0;
+ * if (parseTimeBound("yesterday", now) !== undefined) throw 0;
+ * ```
+ */
+export function parseTimeBound(
+  text: string,
+  now: number = Date.now(),
+): string | undefined {
+  const given = text.trim();
+  if (given === "now") return formatTimestamp(now);
+  const relative = /^-(\d+(?:\.\d+)?)([smhdw])$/.exec(given);
+  if (relative) {
+    return formatTimestamp(now - Number(relative[1]) * UNIT_MS[relative[2]]);
+  }
+  const absolute =
+    /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?\s*(Z|[+-]\d\d:?\d\d)?$/i
+      .exec(given);
+  if (!absolute) return undefined;
+  const [, date, time = "00:00", zone = "Z"] = absolute;
+  const offset = zone.toUpperCase() === "Z"
+    ? "Z"
+    : zone.length === 5
+    ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+    : zone;
+  const ms = Date.parse(
+    `${date}T${time.length === 5 ? `${time}:00` : time}${offset}`,
+  );
+  return Number.isNaN(ms) ? undefined : formatTimestamp(ms);
+}

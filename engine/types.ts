@@ -104,8 +104,12 @@ export interface Connection {
 
 /** A declared setting of a connector or parameter of an analyzer. */
 export interface ParamSpec {
-  /** How text from the command line is read. */
-  type: "string" | "integer" | "number" | "boolean";
+  /**
+   * How text from the command line is read. A `time` is ISO 8601 (UTC
+   * unless it names a zone) or relative to now (`-24h`, `-7d`); the module
+   * receives it as a Gummer time stamp, or "" when not given.
+   */
+  type: "string" | "integer" | "number" | "boolean" | "time";
   /** Used when nobody gives a value. No default means the value is needed. */
   default?: string | number | boolean;
   /** What the value means, shown by `-l -v`. */
@@ -263,6 +267,12 @@ export interface CollectorModule extends ModuleBase {
 
 /** An analyzer: one anomaly, one query. */
 export interface AnalyzerModule extends ModuleBase {
+  /** What the analyzer tests: the attacker behaviour that would show. */
+  hypothesis?: string;
+  /** MITRE ATT&CK technique ids it relates to, such as `T1071.001`. */
+  mitre?: string[];
+  /** What else produces the same signal, and how to tell it apart. */
+  falsePositives?: string;
   /** The tables the analyzer reads. */
   tables?: string[];
   /** Parameters `-p key=value` may set, validated before `launch`. */

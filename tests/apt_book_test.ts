@@ -114,6 +114,33 @@ Deno.test("apt_ips: the C2 reached by address ranks first, rows match", async ()
   assert.equal(result.rows[0][2], 1);
 });
 
+Deno.test("since and until keep apt_ips to a window, rows match", async () => {
+  // The second day of the sample, as an oracle filters it on the raw lines.
+  const days = [...new Set(requests.map((r) => r.time.slice(0, 10)))].sort();
+  const since = `${days[1]} 00:00:00.000`;
+  const until = `${days[2]} 00:00:00.000`;
+  const inside = requests.filter((r) =>
+    isIP(r.host) !== 0 && r.time >= since && r.time < until
+  );
+  const expected = [...groupBy(inside, (r) => r.host)]
+    .map(([host, hits]): SqlValue[] => [
+      host,
+      hits.length,
+      new Set(hits.map((h) => h.client)).size,
+      hits.map((h) => h.time).sort(byText)[0],
+      hits.map((h) => h.time).sort(byText).at(-1)!,
+    ]).sort((a, b) =>
+      (b[1] as number) - (a[1] as number) ||
+      (b[2] as number) - (a[2] as number) ||
+      byText(a[0] as string, b[0] as string)
+    ).slice(0, 50);
+  assert.ok(expected.length > 0);
+  const result = await bench.analyze("apt_ips", {
+    params: { since: days[1], until: `${days[2]}T00:00:00Z`, limit: 50 },
+  });
+  assert.deepEqual(result.rows, expected);
+});
+
 Deno.test("apt_size: the exfiltration uploads are the largest requests", async () => {
   const result = await bench.analyze("apt_size");
   const expected = [...requests].sort((a, b) =>

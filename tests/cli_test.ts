@@ -141,6 +141,22 @@ Deno.test("lists print [aid] name with the description beneath, by aid", async (
   assert.match(verbose.stdout, /\n {4}-p limit = 10: integer, rows to show\n/);
 });
 
+Deno.test("--describe shows all an analyzer declares", async () => {
+  const cwd = workFolder();
+  const run = await gummer(["--describe", "apt_ips"], { cwd });
+  assert.equal(run.code, 0, run.stderr);
+  const text = run.stdout;
+  assert.match(text, /^\[apt_ips\] Destinations reached by IP address\n/);
+  assert.match(text, /\n {4}hypothesis:\n {6}Implants reach their command/);
+  assert.match(text, /\n {4}ATT&CK: T1071\.001, T1090\n/);
+  assert.match(text, /\n {4}tables: squid\n/);
+  assert.match(text, /\n {4}false positives:\n {6}Connectivity checks/);
+  assert.match(text, /\n {4}-p since = : time, only rows at or after/);
+  const unknown = await gummer(["--describe", "nope"], { cwd });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /Unknown analyzer "nope"\. Known analyzers:/);
+});
+
 Deno.test("usage errors exit 2 with a message and no stack", async () => {
   const cwd = workFolder();
   const cases: [string[], RegExp][] = [
@@ -170,6 +186,10 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     ],
     [["-q", "-v", "-l"], /-q and -v cannot be used together/],
     [
+      ["-a", "apt_ips", "-p", "since=last tuesday"],
+      /Cannot use "last tuesday" as since of the analyzer apt_ips: expected a time such as 2026-11-02/,
+    ],
+    [
       ["-a", "nope"],
       /Unknown analyzer "nope"\. Known analyzers: apt_ips, apt_size, apt_time\./,
     ],
@@ -192,7 +212,7 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     [["-a", "apt_ips", "-p", "limit=0"], /the smallest allowed is 1/],
     [
       ["-a", "apt_ips", "-p", "depth=3"],
-      /The analyzer apt_ips has no parameter "depth"\. Its parameters: limit\./,
+      /The analyzer apt_ips has no parameter "depth"\. Its parameters: since, until, limit\./,
     ],
     [
       ["-a", "apt_ips", "-p", "limit"],

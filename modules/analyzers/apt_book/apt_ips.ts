@@ -5,8 +5,14 @@
  * @module
  */
 
-import { LIMIT } from "../../../engine/params.ts";
-import type { Connection, ParamSpecs, Result } from "../../../engine/types.ts";
+import { timeWindow } from "../../../engine/analysis.ts";
+import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
+import type {
+  Connection,
+  Params,
+  ParamSpecs,
+  Result,
+} from "../../../engine/types.ts";
 
 export const aid = "apt_ips";
 export const name = "Destinations reached by IP address";
@@ -19,22 +25,38 @@ export const desc =
   "updates and CDNs fetched by address, internal servers without DNS names, " +
   "and tunnels (CONNECT) to cloud addresses.";
 
+export const hypothesis =
+  "Implants reach their command and control by a hard-coded IP address, " +
+  "so proxy requests to IP literals, repeated from one client, point at " +
+  "them.";
+
+export const mitre = ["T1071.001", "T1090"];
+
+export const falsePositives =
+  "Connectivity checks, updates and CDNs fetched by address, internal " +
+  "servers without DNS names, CONNECT tunnels to cloud addresses. Look " +
+  "for addresses that few clients use, outside your cloud providers.";
+
 export const tables = ["squid"];
 
-export const params: ParamSpecs = { limit: LIMIT };
+export const params: ParamSpecs = { since: SINCE, until: UNTIL, limit: LIMIT };
 
 const QUERY = `
 SELECT host, COUNT(*) AS hits, COUNT(DISTINCT client_ip) AS clients,
        MIN(time) AS first_seen, MAX(time) AS last_seen
 FROM squid
-WHERE host_is_ip = 1
+WHERE host_is_ip = 1 AND %WINDOW%
 GROUP BY host
 ORDER BY hits DESC, clients DESC, host
 LIMIT ?`;
 
 export async function launch(
   connection: Connection,
-  params: { limit: number },
+  params: Params,
 ): Promise<Result> {
-  return await connection.query(QUERY, [params.limit]);
+  const window = timeWindow("time", params);
+  return await connection.query(
+    QUERY.replace("%WINDOW%", window.sql),
+    [...window.params, params.limit],
+  );
 }

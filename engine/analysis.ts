@@ -1,0 +1,48 @@
+/**
+ * Helpers shared by analyzers: the time window every analyzer of
+ * time-stamped data takes, written once for every dialect.
+ *
+ * @module
+ */
+
+import type { Params } from "./types.ts";
+
+/** A condition for a WHERE clause and the values it binds, in order. */
+export interface Condition {
+  /** SQL with `?` placeholders; `1 = 1` when there is nothing to check. */
+  sql: string;
+  /** The values for its placeholders. */
+  params: string[];
+}
+
+/**
+ * The rows of `column` (a time stamp column named by the analyzer, never
+ * by a user) inside the `since` and `until` parameters: at or after
+ * `since`, before `until`. An unset bound leaves that side open.
+ *
+ * @example
+ * ```ts
+ * import { timeWindow } from "./analysis.ts";
+ * const window = timeWindow("ts", { since: "2026-11-02 00:00:00.000", until: "" });
+ * if (window.sql !== "ts >= ?" || window.params.length !== 1) throw 0;
+ * ```
+ */
+export function timeWindow(
+  column: string,
+  params: Params,
+): Condition {
+  const parts: string[] = [];
+  const values: string[] = [];
+  if (params.since) {
+    parts.push(`${column} >= ?`);
+    values.push(String(params.since));
+  }
+  if (params.until) {
+    parts.push(`${column} < ?`);
+    values.push(String(params.until));
+  }
+  return {
+    sql: parts.length > 0 ? parts.join(" AND ") : "1 = 1",
+    params: values,
+  };
+}
