@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { formatTimestamp } from "../engine/time.ts";
 import { Workbench } from "../engine/workbench.ts";
 import { squidSample } from "../tools/squid_sample.ts";
 import { envOf, ROOT, tempTree } from "./helpers/temp.ts";
@@ -38,14 +39,21 @@ Deno.test("the README's example analyzer runs as written", async () => {
   const result = await bench.analyze("busy_clients", { params: { limit: 2 } });
   await bench.close();
 
-  const counts = new Map<string, number>();
+  // The oracle: requests, first and last time per client, from the lines.
+  const seen = new Map<string, { count: number; times: string[] }>();
   for (const line of lines) {
-    const client = line.split(/ +/)[2];
-    counts.set(client, (counts.get(client) ?? 0) + 1);
+    const fields = line.split(/ +/);
+    const entry = seen.get(fields[2]) ?? { count: 0, times: [] };
+    entry.count++;
+    entry.times.push(formatTimestamp(Math.round(Number(fields[0]) * 1000))!);
+    seen.set(fields[2], entry);
   }
-  const expected = [...counts].sort((a, b) =>
-    b[1] - a[1] || (a[0] < b[0] ? -1 : 1)
-  ).slice(0, 2);
+  const expected = [...seen].sort((a, b) =>
+    b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1)
+  ).slice(0, 2).map(([client, { count, times }]) => {
+    times.sort();
+    return [client, count, times[0], times.at(-1)];
+  });
   assert.deepEqual(result.rows, expected);
 });
 

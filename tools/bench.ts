@@ -13,8 +13,11 @@
  *
  * Then every collector reads a million generated lines of its own format
  * into SQLite, for its lines per second, and the Zeek conn.log is timed
- * against `sqlite3 .import` of the same rows written as TSV (`--collectors`
- * picks collectors; `--only` databases).
+ * against `sqlite3 .import` of the same rows written as TSV. Last, every
+ * analyzer that reads zeek_conn runs on generated conn rows, at a tenth of
+ * the lines and at all of them, against one GROUP BY scan of the same rows
+ * (`--collectors` and `--analyzers` pick, empty for none; `--only` picks
+ * databases).
  *
  * PostgreSQL and MariaDB are measured when GUMMER_TEST_POSTGRES_URL and
  * GUMMER_TEST_MYSQL_URL are set (`eval "$(scripts/test_databases.sh
@@ -33,6 +36,7 @@ import {
   tables as zeekTables,
   zeekParser,
 } from "../modules/collectors/zeek.ts";
+import { analyzerHeader, benchAnalyzers } from "./bench_analyzers.ts";
 import { FORMAT_PARAMS, FORMATS } from "./bench_formats.ts";
 import { squidSample } from "./squid_sample.ts";
 import { createTarget, type Kind, KINDS, unavailable } from "./test_targets.ts";
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
       lines: { type: "string", default: "1000000" },
       only: { type: "string", default: KINDS.join(",") },
       collectors: { type: "string", default: Object.keys(FORMATS).join(",") },
+      analyzers: { type: "string", default: "all" },
     },
   });
   const count = Number(values.lines);
@@ -135,6 +140,25 @@ async function main(): Promise<void> {
         (zeek.run.seconds / native.seconds).toFixed(2),
       ]])
     }`);
+  }
+  if (values.analyzers !== "") {
+    const only = values.analyzers === "all"
+      ? undefined
+      : String(values.analyzers).split(",");
+    const timings = await benchAnalyzers(
+      dir,
+      count,
+      kinds.filter((kind) => kind !== "mysql-insert"),
+      say,
+      only,
+    );
+    if (timings.length > 0) {
+      say(
+        `\nNetwork analyzers against one GROUP BY scan of the same rows:\n${
+          formatTable([analyzerHeader(count), ...timings])
+        }`,
+      );
+    }
   }
   Deno.removeSync(dir, { recursive: true });
 }
