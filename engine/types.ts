@@ -273,7 +273,11 @@ export interface AnalyzerModule extends ModuleBase {
   mitre?: string[];
   /** What else produces the same signal, and how to tell it apart. */
   falsePositives?: string;
-  /** The tables the analyzer reads. */
+  /**
+   * The tables the analyzer reads. It runs when at least one exists; it
+   * must check the others with `Connection.hasTable` before reading them,
+   * and the engine adds a note naming each missing one to the result.
+   */
   tables?: string[];
   /** Parameters `-p key=value` may set, validated before `launch`. */
   params?: ParamSpecs;

@@ -221,13 +221,22 @@ export class Workbench {
       `analyzer ${aid}`,
     );
     const connection = await this.connect(options.connector);
-    await this.#checkTables(aid, analyzer.tables ?? [], connection);
+    const missing = await this.#checkTables(
+      aid,
+      analyzer.tables ?? [],
+      connection,
+    );
     const started = performance.now();
     try {
       const result = await analyzer.launch(connection, params);
       const ms = (performance.now() - started).toFixed(1);
       this.logger.info(`${aid}: ${result.rows.length} rows in ${ms} ms`);
-      return { ...result, title: result.title ?? aid };
+      const notes = [...missing, ...result.notes ?? []];
+      return {
+        ...result,
+        title: result.title ?? aid,
+        ...(notes.length > 0 ? { notes } : {}),
+      };
     } catch (error) {
       throw wrap(error, `The ${aid} analyzer failed`);
     }
@@ -334,28 +343,43 @@ export class Workbench {
   }
 
   /**
-   * Fails early, with what to do, when an analyzer needs a table that no
-   * collection has created yet; the database's own message would only say
-   * "no such table".
+   * Fails early, with what to do, when none of the tables an analyzer reads
+   * exists yet; the database's own message would only say "no such table".
+   * An analyzer that reads several sources (Zeek and a proxy) runs on those
+   * there are, and its result names the ones that are missing.
    */
   async #checkTables(
     aid: string,
     tables: string[],
     connection: Connection,
-  ): Promise<void> {
+  ): Promise<string[]> {
+    const missing: string[] = [];
     for (const table of tables) {
-      if (await connection.hasTable(table)) continue;
+      if (!(await connection.hasTable(table))) missing.push(table);
+    }
+    const how = (table: string) => {
       const writers = this.list("collectors")
         .filter((c) => c.module.tables.some((t) => t.name === table))
         .map((c) => `-c ${c.module.aid}`);
-      const how = writers.length > 0
+      return writers.length > 0
         ? `collect logs into it first (${writers.join(" or ")})`
         : "no installed collector writes it";
+    };
+    if (missing.length === 0) return [];
+    if (missing.length === tables.length) {
+      const [first] = missing;
       throw new GummerError(
-        `The ${aid} analyzer reads the table ${table}, which this database ` +
-          `does not have: ${how}.`,
+        tables.length === 1
+          ? `The ${aid} analyzer reads the table ${first}, which this ` +
+            `database does not have: ${how(first)}.`
+          : `The ${aid} analyzer reads the tables ${tables.join(", ")}, ` +
+            `none of which this database has: ${how(first)}, for example.`,
       );
     }
+    return missing.map((table) =>
+      `No table ${table} here, so its rows are not part of this result: ` +
+      `${how(table)}.`
+    );
   }
 
   #rejectPath(connectorAid: string): string {

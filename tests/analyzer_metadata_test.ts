@@ -5,7 +5,10 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { loadRegistry } from "../engine/registry.ts";
+import { Workbench } from "../engine/workbench.ts";
+import { envOf, moduleSource, tempTree } from "./helpers/temp.ts";
 import { parseTimeBound } from "../engine/time.ts";
 
 const registry = await loadRegistry();
@@ -59,5 +62,49 @@ Deno.test("time bounds: absolute, zoned, relative, and nonsense refused", () => 
   ];
   for (const [text, expected] of cases) {
     assert.equal(parseTimeBound(text, now), expected, text);
+  }
+});
+
+Deno.test("an analyzer of several tables runs on those there are, and says which are missing", async () => {
+  const launch = `export async function launch(connection) {
+    const rows = [];
+    for (const table of ["squid", "zeek_conn"]) {
+      if (!(await connection.hasTable(table))) continue;
+      const found = await connection.query("SELECT COUNT(*) FROM " + table);
+      rows.push([table, found.rows[0][0]]);
+    }
+    return { columns: ["table", "rows"], rows };
+  }`;
+  const pack = tempTree({
+    "analyzers/either.ts": moduleSource({
+      aid: "either",
+      name: "Either source",
+      desc: "Counts rows of whichever sources exist.",
+      tables: ["squid", "zeek_conn"],
+    }, launch),
+  });
+  const bench = await Workbench.open({
+    env: envOf({ GUMMER_SQLITE: ":memory:" }),
+    modules: [pack],
+  });
+  try {
+    await assert.rejects(
+      () => bench.analyze("either"),
+      /The either analyzer reads the tables squid, zeek_conn, none of which this database has: collect logs into it first \(-c squid\), for example\./,
+    );
+    const line = "1762070400.000 5 10.0.0.1 TCP_MISS/200 100 GET " +
+      "http://example.org/ - HIER_DIRECT/192.0.2.1 text/html";
+    await bench.collect("squid", [{
+      name: "access.log",
+      open: () => Promise.resolve(new Blob([line + "\n"]).stream()),
+    }], { rejectFile: join(Deno.makeTempDirSync(), "rejects") });
+    const result = await bench.analyze("either");
+    assert.deepEqual(result.rows, [["squid", 1]]);
+    assert.deepEqual(result.notes, [
+      "No table zeek_conn here, so its rows are not part of this result: " +
+      "collect logs into it first (-c zeek).",
+    ]);
+  } finally {
+    await bench.close();
   }
 });
