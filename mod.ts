@@ -80,5 +80,10 @@ export {
   UNTIL,
 } from "./engine/params.ts";
 export { formatTimestamp, parseTimeBound } from "./engine/time.ts";
-export { type Condition, timeWindow } from "./engine/analysis.ts";
+export {
+  type Condition,
+  epochSeconds,
+  timestampSeconds,
+  timeWindow,
+} from "./engine/analysis.ts";
 export * from "./engine/types.ts";

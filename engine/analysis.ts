@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Params } from "./types.ts";
+import type { Dialect, Params } from "./types.ts";
 
 /** A condition for a WHERE clause and the values it binds, in order. */
 export interface Condition {
@@ -45,4 +45,34 @@ export function timeWindow(
     sql: parts.length > 0 ? parts.join(" AND ") : "1 = 1",
     params: values,
   };
+}
+
+/**
+ * SQL for the seconds since 1970 (UTC, with milliseconds) of a time stamp
+ * column, in the connection's dialect, for arithmetic on times inside a
+ * query: gaps, buckets, spans. `column` is named by the analyzer, never by
+ * a user.
+ *
+ * @example
+ * ```ts
+ * import { epochSeconds } from "./analysis.ts";
+ * if (epochSeconds("postgres", "ts") !== "EXTRACT(EPOCH FROM ts)") throw 0;
+ * ```
+ */
+export function epochSeconds(dialect: Dialect, column: string): string {
+  switch (dialect) {
+    case "sqlite":
+      return `unixepoch(${column}, 'subsec')`;
+    case "postgres":
+      return `EXTRACT(EPOCH FROM ${column})`;
+    case "mysql":
+      // The connector sets the session's time_zone to +00:00, so the
+      // DATETIME reads as UTC.
+      return `UNIX_TIMESTAMP(${column})`;
+  }
+}
+
+/** Seconds since 1970 of a Gummer time stamp (`2026-11-02 08:15:00.123`). */
+export function timestampSeconds(timestamp: string): number {
+  return Date.parse(`${timestamp.replace(" ", "T")}Z`) / 1000;
 }

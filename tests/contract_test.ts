@@ -66,7 +66,7 @@ const DATASET_COLLECTIONS: Collection[] = [
   { collector: "web", paths: ["web-access-logs"] },
 ];
 
-const HAVE_DATASETS = DATASET_COLLECTIONS.flatMap((c) => c.paths)
+const HAVE_DATASETS = DATASET_COLLECTIONS.flatMap((c) => c.paths ?? [])
   .every((path) => existsSync(dataset(path)));
 
 /**
@@ -202,7 +202,7 @@ for (const kind of KINDS) {
             for (const collection of DATASET_COLLECTIONS) {
               const report = await bench.collect(
                 collection.collector,
-                collection.paths.map((path) => dataset(path)),
+                (collection.paths ?? []).map((path) => dataset(path)),
                 { rejectFile: rejects, params: collection.params },
               );
               assert.ok(report.inserted > 0, collection.collector);

@@ -6,6 +6,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { Input } from "../../engine/types.ts";
 import type { Workbench } from "../../engine/workbench.ts";
 import {
   createTarget,
@@ -24,18 +25,26 @@ export function dataset(...parts: string[]): string {
   return join(DATASETS, ...parts);
 }
 
-/** One collection to make before a test: a collector over paths. */
+/** Lines as a log input, named as a file would be. */
+export function textInput(name: string, lines: string[]): Input {
+  const text = lines.join("\n") + "\n";
+  return { name, open: () => Promise.resolve(new Blob([text]).stream()) };
+}
+
+/** One collection to make before a test: a collector over logs. */
 export interface Collection {
   /** The collector's aid. */
   collector: string;
   /** Files or folders, relative to the datasets folder. */
-  paths: string[];
+  paths?: string[];
+  /** Small fixtures written in the test: file name to its lines. */
+  files?: Record<string, string[]>;
   /** The collector's parameters, if any. */
   params?: Record<string, string>;
 }
 
 /**
- * Collects the datasets into a fresh database of each kind (SQLite always,
+ * Collects the datasets (and fixtures) into a fresh database of each kind (SQLite always,
  * PostgreSQL and MariaDB when their servers are configured) and runs `fn`
  * on it, as one test per kind. Missing datasets or servers make the test
  * ignored, with the reason in its name.
@@ -43,10 +52,10 @@ export interface Collection {
 export function onEveryDatabase(
   name: string,
   collections: Collection[],
-  fn: (bench: Workbench, kind: Kind) => Promise<void>,
+  fn: (bench: Workbench, kind: Kind, t: Deno.TestContext) => Promise<void>,
   kinds: readonly Kind[] = KINDS,
 ): void {
-  const missing = collections.flatMap((c) => c.paths)
+  const missing = collections.flatMap((c) => c.paths ?? [])
     .find((path) => !existsSync(dataset(path)));
   for (const kind of kinds) {
     const skip = missing
@@ -55,21 +64,22 @@ export function onEveryDatabase(
     Deno.test({
       name: `${name} (${kind})${skip ? ` (${skip})` : ""}`,
       ignore: skip !== undefined,
-      async fn() {
+      async fn(t) {
         const target = await createTarget(kind);
         const bench = await target.open();
         try {
           for (const collection of collections) {
-            await bench.collect(
-              collection.collector,
-              collection.paths.map((path) => dataset(path)),
-              {
-                rejectFile: join(Deno.makeTempDirSync(), "rejects.ndjson"),
-                params: collection.params,
-              },
-            );
+            const inputs = [
+              ...(collection.paths ?? []).map((path) => dataset(path)),
+              ...Object.entries(collection.files ?? {})
+                .map(([name, lines]) => textInput(name, lines)),
+            ];
+            await bench.collect(collection.collector, inputs, {
+              rejectFile: join(Deno.makeTempDirSync(), "rejects.ndjson"),
+              params: collection.params,
+            });
           }
-          await fn(bench, kind);
+          await fn(bench, kind, t);
         } finally {
           await bench.close();
           await target.drop();
