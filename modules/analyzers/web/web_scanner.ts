@@ -1,0 +1,287 @@
+/**
+ * Web clients that behave like vulnerability scanners: storms of client
+ * errors, hundreds of missing paths, and the tools' own names.
+ *
+ * @module
+ */
+
+import { epochSeconds, timeWindow } from "../../../engine/analysis.ts";
+import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
+import type {
+  Connection,
+  Params,
+  ParamSpecs,
+  Result,
+  SqlValue,
+} from "../../../engine/types.ts";
+import { CLIENT_ERROR, firstWordFound, round3 } from "./_web.ts";
+
+export const aid = "web_scanner";
+export const name = "Web vulnerability scanners";
+export const desc =
+  "Ranks web clients by how much they look like a vulnerability scanner, " +
+  "with the evidence (reasons), requests, client errors (4xx) and their " +
+  "share, distinct paths and paths answered 4xx, the tool named, and first " +
+  "and last seen. A scan is how an attack on a web server begins: it " +
+  "probes for thousands of known files and flaws, so most answers are " +
+  "404, the paths are many, and the tool often names itself. Score: one " +
+  "point each for a burst (more than `errors` client errors within " +
+  "`minutes`), for mostly errors (more than `errors` 4xx that are most of " +
+  "its requests) and for many missing paths (more than `errors` distinct " +
+  "paths answered 4xx); two for a scanner named in the user agent or the " +
+  "request line; one for a scripting client's user agent. False " +
+  "positives: crawlers following dead links, monitoring or misconfigured " +
+  "clients polling a missing URL, your own scanners and scripts. Defaults: " +
+  "more than 10 client errors in 10 minutes is the Sigma rule 'Multiple " +
+  "Suspicious Resp Codes Caused by Single Client' (6fdfc796), used here " +
+  "for all three behaviours; the scanner and scripting-client lists follow " +
+  "the OWASP Core Rule Set's rules 913100 (security scanners, paranoia " +
+  "level 1) and 913101 (scripting and generic HTTP clients, paranoia " +
+  "level 2), whence their two weights, and 913120 (scanner marks in the " +
+  "request); the lists here are our own.";
+
+export const hypothesis =
+  "A vulnerability scanner requests many paths that do not exist, so one " +
+  "client draws bursts of 4xx answers over many distinct paths, and " +
+  "tools often announce themselves in the user agent or in the names of " +
+  "their probes.";
+
+export const mitre = ["T1595.002", "T1595.003"];
+
+export const falsePositives =
+  "Search engine and SEO crawlers following dead links, uptime monitors " +
+  "or misconfigured clients polling a missing URL (many errors, one path), " +
+  "your own scanners, scripts using curl or wget, and pages whose names " +
+  "contain a scanner's name. Check the paths: scanners ask for admin " +
+  "panels, backups and known exploits, crawlers for your own pages.";
+
+export const tables = ["web"];
+
+export const params: ParamSpecs = {
+  since: SINCE,
+  until: UNTIL,
+  limit: LIMIT,
+  errors: {
+    type: "integer",
+    default: 10,
+    min: 1,
+    desc: "more client errors (4xx) than this within minutes is a burst; " +
+      "more in all, as most of a client's requests, or more distinct " +
+      "paths answered 4xx, are each a sign (Sigma 6fdfc796: > 10 in 10m)",
+  },
+  minutes: {
+    type: "number",
+    default: 10,
+    min: 0,
+    desc: "the span of a burst of client errors, in minutes",
+  },
+};
+
+/**
+ * Security scanners that name themselves in the user agent by default
+ * (the kind the Core Rule Set's rule 913100 looks for), in lower case.
+ * The first found, in this order, names the tool.
+ */
+export const SCANNER_AGENTS = [
+  "acunetix",
+  "arachni",
+  "commix",
+  "dirbuster",
+  "feroxbuster",
+  "fuzz faster u fool",
+  "gobuster",
+  "jorgee",
+  "masscan",
+  "nessus",
+  "netsparker",
+  "nikto",
+  "nmap",
+  "nuclei",
+  "openvas",
+  "skipfish",
+  "sqlmap",
+  "w3af",
+  "wfuzz",
+  "whatweb",
+  "wpscan",
+  "zgrab",
+  "zmeu",
+];
+
+/**
+ * Scanners that leave their name in the method or the target of their
+ * probes (rule 913120's idea): Nessus sends a NESSUS method and requests
+ * /NessusNNNN.html, DFind asks for /w00tw00t.at.ISC.SANS.DFind.
+ */
+export const SCANNER_MARKS = [
+  "acunetix",
+  "nessus",
+  "netsparker",
+  "nikto",
+  "openvas",
+  "w00tw00t",
+];
+
+/**
+ * HTTP libraries and command-line clients (rule 913101's kind): weak on
+ * their own, since people script their own sites, but a scanner built on
+ * them keeps their default user agent.
+ */
+export const SCRIPTING_AGENTS = [
+  "curl/",
+  "wget/",
+  "python-requests",
+  "python-urllib",
+  "python-httpx",
+  "aiohttp",
+  "libwww-perl",
+  "go-http-client",
+  "java/",
+  "apache-httpclient",
+  "okhttp",
+  "winhttp",
+  "windowspowershell",
+  "scrapy",
+  "httpie",
+];
+
+const QUERY = `
+WITH errors AS (
+  SELECT client_ip,
+         %EPOCH% - LAG(%EPOCH%, ?) OVER (
+           PARTITION BY client_ip ORDER BY time) AS span
+  FROM web
+  WHERE ${CLIENT_ERROR} AND client_ip IS NOT NULL AND %WINDOW%
+),
+bursts AS (
+  SELECT client_ip, MIN(span) AS burst_span
+  FROM errors
+  GROUP BY client_ip
+),
+clients AS (
+  SELECT client_ip, COUNT(*) AS requests,
+         SUM(CASE WHEN ${CLIENT_ERROR} THEN 1 ELSE 0 END) AS client_errors,
+         COUNT(DISTINCT path) AS paths,
+         COUNT(DISTINCT CASE WHEN ${CLIENT_ERROR} THEN path END)
+           AS error_paths,
+         MIN(CASE ${firstWordFound(["user_agent"], SCANNER_AGENTS)} END)
+           AS scanner_agent,
+         MIN(CASE ${firstWordFound(["method", "url"], SCANNER_MARKS)} END)
+           AS scanner_mark,
+         MIN(CASE ${firstWordFound(["user_agent"], SCRIPTING_AGENTS)} END)
+           AS scripting_agent,
+         MIN(time) AS first_seen, MAX(time) AS last_seen
+  FROM web
+  WHERE client_ip IS NOT NULL AND %WINDOW%
+  GROUP BY client_ip
+),
+signs AS (
+  SELECT c.client_ip, c.requests, c.client_errors, c.paths, c.error_paths,
+         c.scanner_agent, c.scanner_mark, c.scripting_agent, c.first_seen,
+         c.last_seen, b.burst_span,
+         CASE WHEN b.burst_span <= ? THEN 1 ELSE 0 END AS burst,
+         CASE WHEN c.client_errors > ? AND 2 * c.client_errors > c.requests
+              THEN 1 ELSE 0 END AS mostly_errors,
+         CASE WHEN c.error_paths > ? THEN 1 ELSE 0 END AS missing_paths,
+         CASE WHEN c.scanner_agent IS NOT NULL OR c.scanner_mark IS NOT NULL
+              THEN 2 ELSE 0 END AS named,
+         CASE WHEN c.scripting_agent IS NOT NULL THEN 1 ELSE 0 END
+           AS scripting
+  FROM clients c
+  LEFT JOIN bursts b ON b.client_ip = c.client_ip
+)
+SELECT client_ip,
+       burst + mostly_errors + missing_paths + named + scripting AS score,
+       requests, client_errors, paths, error_paths, scanner_agent,
+       scanner_mark, scripting_agent, burst_span, first_seen, last_seen
+FROM signs
+WHERE burst + mostly_errors + missing_paths + named + scripting > 0
+ORDER BY score DESC, error_paths DESC, requests DESC, client_ip
+LIMIT ?`;
+
+const COLUMNS = [
+  "client_ip",
+  "score",
+  "reasons",
+  "requests",
+  "client_errors",
+  "error_share",
+  "paths",
+  "error_paths",
+  "tool",
+  "first_seen",
+  "last_seen",
+];
+
+export async function launch(
+  connection: Connection,
+  params: Params,
+): Promise<Result> {
+  const window = timeWindow("time", params);
+  const errors = Number(params.errors);
+  const seconds = Number(params.minutes) * 60;
+  const sql = QUERY.replaceAll("%WINDOW%", window.sql)
+    .replaceAll("%EPOCH%", epochSeconds(connection.dialect, "time"));
+  const found = await connection.query(sql, [
+    errors,
+    ...window.params,
+    ...window.params,
+    seconds,
+    errors,
+    errors,
+    params.limit,
+  ]);
+  return {
+    columns: COLUMNS,
+    rows: found.rows.map((row) => finding(row, errors, seconds)),
+  };
+}
+
+/** A result row, with the reasons spelt out, from a row of QUERY. */
+function finding(row: SqlValue[], errors: number, seconds: number) {
+  const [client, score, requests, clientErrors, paths, errorPaths] = row;
+  const [scannerAgent, scannerMark, scriptingAgent, span, first, last] = row
+    .slice(6);
+  const failed = Number(clientErrors);
+  const reasons: string[] = [];
+  if (scannerAgent !== null) {
+    reasons.push(`scanner ${scannerAgent} in the user agent`);
+  }
+  if (scannerMark !== null) {
+    reasons.push(`scanner ${scannerMark} in the request line`);
+  }
+  if (span !== null && Number(span) <= seconds) {
+    reasons.push(
+      `${errors + 1} client errors within ${round3(Number(span))} s`,
+    );
+  }
+  if (failed > errors && 2 * failed > Number(requests)) {
+    reasons.push(`most requests failed (${failed} of ${requests})`);
+  }
+  if (Number(errorPaths) > errors) {
+    reasons.push(`${errorPaths} distinct paths answered 4xx`);
+  }
+  if (scriptingAgent !== null) {
+    reasons.push(`scripting client ${toolName(String(scriptingAgent))}`);
+  }
+  const tool = scannerAgent ?? scannerMark ??
+    (scriptingAgent === null ? null : toolName(String(scriptingAgent)));
+  return [
+    client,
+    score,
+    reasons.join("; "),
+    requests,
+    clientErrors,
+    round3(failed / Number(requests)),
+    paths,
+    errorPaths,
+    tool,
+    first,
+    last,
+  ];
+}
+
+/** `curl/` and `java/` match a version after them; the name is before. */
+function toolName(word: string): string {
+  return word.replace(/\/$/, "");
+}
