@@ -1,0 +1,222 @@
+/**
+ * Helpers shared by the analyzers of source and destination pairs
+ * (beacons, long_connections, strobes): the span of the data inside the
+ * time window, ranking in TypeScript the same way a database's ORDER BY
+ * does, and the SQL condition that picks a page of pairs.
+ *
+ * @module
+ */
+
+import { BlockList, isIP } from "node:net";
+import { timestampSeconds, timeWindow } from "../../../engine/analysis.ts";
+import type { Connection, Params, SqlValue } from "../../../engine/types.ts";
+
+/** Where a pair was seen, as the `seen_in` column names it. */
+export const SEEN_IN = {
+  /** Addresses from zeek_conn. */
+  conn: "zeek_conn",
+  /** A host name from zeek_http (Host, CONNECT) or zeek_ssl (SNI). */
+  names: "zeek_http/ssl",
+  /** A client and host from the squid table. */
+  squid: "squid",
+} as const;
+
+/**
+ * Addresses that RITA never includes, whatever its configuration says:
+ * this host, loopback, link-local, multicast and broadcast. Traffic to and
+ * from them stays on the local link (router and neighbour discovery, mDNS,
+ * SSDP), keeps time by design, and cannot reach a command server.
+ */
+const NEVER_INCLUDED: [string, number, "ipv4" | "ipv6"][] = [
+  ["0.0.0.0", 32, "ipv4"],
+  ["127.0.0.0", 8, "ipv4"],
+  ["169.254.0.0", 16, "ipv4"],
+  ["224.0.0.0", 4, "ipv4"],
+  ["255.255.255.255", 32, "ipv4"],
+  ["::1", 128, "ipv6"],
+  ["::", 128, "ipv6"],
+  ["fe80::", 10, "ipv6"],
+  ["ff00::", 8, "ipv6"],
+];
+
+const LOCAL_ONLY = new BlockList();
+for (const [network, prefix, family] of NEVER_INCLUDED) {
+  LOCAL_ONLY.addSubnet(network, prefix, family);
+}
+
+/**
+ * Whether a pair end is an address that never leaves the local link
+ * (RITA's mandatory exclusions); host names are never excluded.
+ *
+ * @example
+ * ```ts
+ * import { isLocalOnly } from "./_pairs.ts";
+ * if (!isLocalOnly("ff02::2") || isLocalOnly("10.0.0.1")) throw 0;
+ * if (isLocalOnly("www.example.com")) throw 0;
+ * ```
+ */
+export function isLocalOnly(end: string): boolean {
+  const family = isIP(end);
+  if (family === 0) return false;
+  return LOCAL_ONLY.check(end, family === 6 ? "ipv6" : "ipv4");
+}
+
+/** A table and its time stamp column. */
+export interface Timed {
+  table: string;
+  time: string;
+}
+
+const SPAN = `SELECT MIN(%TIME%) AS first_seen, MAX(%TIME%) AS last_seen
+FROM %TABLE% WHERE %WINDOW%`;
+
+/**
+ * The first and last time stamps, over the given tables, of the rows inside
+ * the since and until parameters, as whole seconds; undefined when there
+ * are none. Table and column names come from the analyzer.
+ */
+export async function dataSpan(
+  connection: Connection,
+  tables: Timed[],
+  params: Params,
+): Promise<{ start: number; end: number } | undefined> {
+  let first: string | undefined;
+  let last: string | undefined;
+  for (const { table, time } of tables) {
+    const window = timeWindow(time, params);
+    const found = await connection.query(
+      SPAN.replaceAll("%TIME%", time).replace("%TABLE%", table)
+        .replace("%WINDOW%", window.sql),
+      window.params,
+    );
+    const [low, high] = found.rows[0] ?? [];
+    if (typeof low === "string" && (first === undefined || low < first)) {
+      first = low;
+    }
+    if (typeof high === "string" && (last === undefined || high > last)) {
+      last = high;
+    }
+  }
+  if (first === undefined || last === undefined) return undefined;
+  return {
+    start: Math.floor(timestampSeconds(first)),
+    end: Math.floor(timestampSeconds(last)),
+  };
+}
+
+/**
+ * Compares text the way the databases do (byte-wise on UTF-8, which is
+ * code point order), not by UTF-16 units as `<` does.
+ */
+export function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length < b.length ? -1 : 1;
+}
+
+/**
+ * Keeps the first `limit` rows of a stream under a full ordering, without
+ * holding the rest: what `ORDER BY ... LIMIT` does in SQL.
+ */
+export class TopRows {
+  readonly #rows: SqlValue[][] = [];
+  readonly #limit: number;
+  readonly #compare: (a: SqlValue[], b: SqlValue[]) => number;
+
+  constructor(
+    limit: number,
+    compare: (a: SqlValue[], b: SqlValue[]) => number,
+  ) {
+    this.#limit = limit;
+    this.#compare = compare;
+  }
+
+  /** Offers a row; it is kept only while it ranks among the first. */
+  add(row: SqlValue[]): void {
+    const rows = this.#rows;
+    if (
+      rows.length >= this.#limit && this.#compare(row, rows.at(-1)!) >= 0
+    ) return;
+    let low = 0;
+    let high = rows.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.#compare(rows[middle], row) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    rows.splice(low, 0, row);
+    if (rows.length > this.#limit) rows.pop();
+  }
+
+  /** The rows kept, first first. */
+  rows(): SqlValue[][] {
+    return [...this.#rows];
+  }
+}
+
+/**
+ * An ordering of result rows: by the given numeric columns, largest first,
+ * then by the given text columns in byte order.
+ */
+export function rankBy(
+  descending: number[],
+  ascending: number[],
+): (a: SqlValue[], b: SqlValue[]) => number {
+  return (a, b) => {
+    for (const i of descending) {
+      const difference = Number(b[i]) - Number(a[i]);
+      if (difference !== 0) return difference;
+    }
+    for (const i of ascending) {
+      const order = compareText(String(a[i]), String(b[i]));
+      if (order !== 0) return order;
+    }
+    return 0;
+  };
+}
+
+/**
+ * The first `limit` rows of a ranked pair query (source and destination
+ * first, `LIMIT ?` its last placeholder) whose ends are not local-only,
+ * asking for more rows while local-only pairs (mDNS, SSDP, neighbour
+ * discovery) crowd the top; the first query nearly always suffices.
+ */
+export async function firstNotLocal(
+  connection: Connection,
+  sql: string,
+  params: readonly SqlValue[],
+  limit: number,
+): Promise<SqlValue[][]> {
+  for (let asked = limit + 16;; asked *= 4) {
+    const found = await connection.query(sql, [...params, asked]);
+    const kept = found.rows.filter(([source, destination]) =>
+      !isLocalOnly(String(source)) && !isLocalOnly(String(destination))
+    );
+    if (kept.length >= limit || found.rows.length < asked) {
+      return kept.slice(0, limit);
+    }
+  }
+}
+
+/**
+ * A condition that picks a page of pairs, `(a = ? AND b = ?) OR ...`, for
+ * two column expressions named by the analyzer, with its values in order.
+ * Each pair is a lookup on the table's index of the two columns.
+ */
+export function pairCondition(
+  sourceColumn: string,
+  destinationColumn: string,
+  pairs: readonly (readonly [string, string])[],
+): { sql: string; params: string[] } {
+  const term = `(${sourceColumn} = ? AND ${destinationColumn} = ?)`;
+  return {
+    sql: pairs.map(() => term).join(" OR "),
+    params: pairs.flatMap(([source, destination]) => [source, destination]),
+  };
+}
