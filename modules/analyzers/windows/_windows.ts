@@ -1,0 +1,256 @@
+/**
+ * What the Windows analyzers share: the channels and event ids they read,
+ * reading fields out of the stored event JSON, the traits of a suspicious
+ * command line, and the logon session behind an event. Not a module (the
+ * name starts with `_`).
+ *
+ * @module
+ */
+
+import type { Connection, SqlValue } from "../../../engine/types.ts";
+
+export {
+  byColumn,
+  compareBytes,
+  compareRows,
+  type SortKey,
+} from "../auth/_auth.ts";
+
+/**
+ * Process creation, from Sysmon (1) or the Security log (4688, with
+ * command lines when "Include command line in process creation events"
+ * is on). Channels are compared lower-cased: exporters differ in case.
+ */
+export const PROCESS_CREATION =
+  "((event_id = 1 AND LOWER(channel) LIKE '%sysmon%')" +
+  " OR (event_id = 4688 AND LOWER(channel) = 'security'))";
+
+/** Sysmon's channel, for its event ids that other channels reuse. */
+export const SYSMON = "LOWER(channel) LIKE '%sysmon%'";
+
+/** The Security log. */
+export const SECURITY = "LOWER(channel) = 'security'";
+
+/** The file name of a Windows or POSIX path, lower-cased. */
+export function baseName(path: SqlValue): string {
+  const text = String(path ?? "").toLowerCase();
+  return text.slice(
+    Math.max(text.lastIndexOf("\\"), text.lastIndexOf("/")) + 1,
+  );
+}
+
+/** An access mask as Windows writes it (`0x1fffff`, or decimal). */
+export function parseMask(text: SqlValue): number | undefined {
+  const mask = String(text ?? "").trim().toLowerCase();
+  if (/^0x[0-9a-f]{1,8}$/.test(mask)) return parseInt(mask.slice(2), 16);
+  if (/^\d{1,10}$/.test(mask)) return Number(mask);
+  return undefined;
+}
+
+/** The event JSON as stored in `event`, or undefined when it is not. */
+export function parseEvent(json: SqlValue): unknown {
+  try {
+    return JSON.parse(String(json ?? ""));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The first string value of a field of that name, searched depth first:
+ * flat exports (NXLog, OTRF) keep event fields at the top, winlogbeat in
+ * `winlog.event_data`, so the name alone finds it in every shape.
+ */
+export function eventField(event: unknown, name: string): string | undefined {
+  if (event === null || typeof event !== "object") return undefined;
+  const record = event as Record<string, unknown>;
+  const value = record[name];
+  if (typeof value === "string" || typeof value === "number") {
+    return String(value);
+  }
+  for (const inner of Object.values(record)) {
+    const found = eventField(inner, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Every string in the event, in document order. */
+export function eventStrings(event: unknown): string[] {
+  if (typeof event === "string") return [event];
+  if (event === null || typeof event !== "object") return [];
+  return Object.values(event as Record<string, unknown>).flatMap(eventStrings);
+}
+
+/** Rows of a query one page at a time, so memory stays bounded. */
+export async function* pages(
+  connection: Connection,
+  sql: string,
+  params: readonly SqlValue[],
+  size = 1000,
+): AsyncGenerator<SqlValue[]> {
+  for (let offset = 0;; offset += size) {
+    const found = await connection.query(
+      `${sql}\nLIMIT ? OFFSET ?`,
+      [...params, size, offset],
+    );
+    yield* found.rows;
+    if (found.rows.length < size) return;
+  }
+}
+
+/**
+ * A command-line switch as PowerShell and most Windows tools read it:
+ * `-`, `/` or a dash that word processors put in (en, em, horizontal
+ * bar), the switch's name, and the word after it. The word is only looked
+ * at, not consumed, since it may be the next switch.
+ */
+const SWITCH =
+  /(?<=^|[\s"'])[-/\u2013\u2014\u2015]([a-z]+)(?=(?::|\s+)["']?([^\s"']*)|$)/gi;
+
+/** The switches of a command line, names lower-cased, with their values. */
+export function switches(text: string): [string, string][] {
+  return [...text.matchAll(SWITCH)].map((m) => [
+    m[1].toLowerCase(),
+    m[2] ?? "",
+  ]);
+}
+
+/**
+ * Whether a switch name abbreviates a PowerShell parameter: PowerShell
+ * takes any unambiguous prefix, as long as it is at least `shortest`
+ * letters (`-e` for -EncodedCommand, `-nop` for -NoProfile).
+ */
+export function abbreviates(
+  name: string,
+  parameter: string,
+  shortest: number,
+): boolean {
+  return name.length >= shortest && parameter.startsWith(name);
+}
+
+/** Download cradles: .NET and PowerShell web calls, BITS, certutil, URLs. */
+const DOWNLOAD = new RegExp(
+  "download(string|file|data)|net\\.webclient|invoke-webrequest|\\biwr\\b|" +
+    "start-bitstransfer|urlcache|https?://",
+  "i",
+);
+
+/** What makes a command line or script look like an intrusion, by name. */
+const TRAITS: [string, (text: string, flags: [string, string][]) => boolean][] =
+  [
+    [
+      "hidden window",
+      (_, flags) =>
+        flags.some(([name, value]) =>
+          abbreviates(name, "windowstyle", 1) && /^(h|hidden|1)/i.test(value)
+        ),
+    ],
+    [
+      "execution policy bypass",
+      (_, flags) =>
+        flags.some(([name, value]) =>
+          (name === "ep" || abbreviates(name, "executionpolicy", 2)) &&
+          /^(bypass|unrestricted)/i.test(value)
+        ),
+    ],
+    [
+      "download",
+      (text) => DOWNLOAD.test(text),
+    ],
+    ["invoke-expression", (text) => /\biex\b|invoke-expression/i.test(text)],
+    [
+      "in-memory code",
+      (text) =>
+        /frombase64string|reflection\.assembly|assembly\]::load|virtualalloc/i
+          .test(text),
+    ],
+    [
+      "logging or AMSI tampering",
+      (text) =>
+        /amsi|scriptblocklogging|cachedgrouppolicysettings|etweventwrite/i
+          .test(text),
+    ],
+    [
+      "compressed payload",
+      (text) => /gzipstream|deflatestream|io\.compression/i.test(text),
+    ],
+    [
+      "user-writable path",
+      (text) =>
+        /\\(appdata|temp|users\\public|programdata|downloads)\\/i.test(text),
+    ],
+  ];
+
+/**
+ * The traits of a command line (and of what it decodes to), by name, in
+ * a fixed order. They rank findings; none decides on its own.
+ */
+export function commandTraits(...texts: (string | null)[]): string[] {
+  const text = texts.filter((t) => t).join("\n");
+  const flags = switches(text);
+  return TRAITS.filter(([, test]) => test(text, flags)).map(([name]) => name);
+}
+
+/** Script hosts and proxy binaries that a command may start. */
+const SCRIPT_HOSTS =
+  /\b(powershell|pwsh|cmd|wscript|cscript|mshta|rundll32|regsvr32)(\.exe)?\b/i;
+
+/** Whether a command starts a shell, script host or proxy binary. */
+export function startsScriptHost(command: string | null): boolean {
+  return command !== null && SCRIPT_HOSTS.test(command);
+}
+
+/** Where a logon session came from, by the 4624 that opened it. */
+export interface LogonSource {
+  /** The client's address, null for a local logon. */
+  sourceIp: SqlValue;
+  /** 3 network, 10 remote interactive, 2 interactive... */
+  logonType: SqlValue;
+}
+
+/**
+ * Sessions behind an event are looked for in the day before it: the
+ * sessions these analyzers follow (replication, task registration over
+ * RPC) last seconds, and the bound keeps the search on an index range.
+ */
+const SESSION_LOOKBACK_MS = 86_400_000;
+
+const LOGON_QUERY = `
+SELECT source_ip, logon_type FROM windows_events
+WHERE event_id = 4624 AND ${SECURITY} AND host = ? AND time <= ?
+  AND time >= ? AND LOWER(event) LIKE ?
+ORDER BY time DESC, source_ip
+LIMIT 1`;
+
+/**
+ * The logon (4624) that opened the session an event ran in, found by its
+ * logon id (`SubjectLogonId` of the event is the logon's `TargetLogonId`)
+ * on the same host, or undefined when that logon is not in the data.
+ */
+export async function logonSource(
+  connection: Connection,
+  host: SqlValue,
+  time: SqlValue,
+  event: unknown,
+): Promise<LogonSource | undefined> {
+  const logonId = eventField(event, "SubjectLogonId")?.toLowerCase();
+  if (!logonId || !/^0x[0-9a-f]+$/.test(logonId) || logonId === "0x0") {
+    return undefined;
+  }
+
+  const stamp = String(time);
+  const since = new Date(
+    Date.parse(`${stamp.replace(" ", "T")}Z`) -
+      SESSION_LOOKBACK_MS,
+  ).toISOString().replace("T", " ").slice(0, 23);
+  const found = await connection.query(LOGON_QUERY, [
+    host,
+    stamp,
+    since,
+    `%"targetlogonid":"${logonId}"%`,
+  ]);
+  if (found.rows.length === 0) return undefined;
+  const [sourceIp, logonType] = found.rows[0];
+  return { sourceIp, logonType };
+}
