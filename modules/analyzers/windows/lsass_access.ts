@@ -75,7 +75,7 @@ const COLUMNS = [
   "process_image",
   "score",
   "evidence",
-  "memory_reads",
+  "read_handles",
   "masks",
   "dump_commands",
   "command_line",
@@ -240,7 +240,7 @@ function findingOf(
 
 function toRow(finding: Finding): SqlValue[] {
   const evidence = [
-    finding.reads > 0 ? "memory read" : "",
+    finding.reads > 0 ? "read-capable handle" : "",
     finding.dumpStacks > 0 ? "dump in call stack" : "",
     finding.unbackedStacks > 0 ? "unbacked code in call stack" : "",
     finding.commands > 0 ? "dump command line" : "",
