@@ -109,7 +109,9 @@ const CRADLE_LINE = `powershell.exe -NoP -W Hidden -EncodedCommand ${
 }`;
 const DATE_LINE = `"${POWERSHELL}" -ec ${encode("Get-Date")}`;
 const DASH_LINE = `powershell \u2013e ${encode("Write-Output 1")}`;
-const HOST_APP_LINE = `powershell.exe -w 1 -e ${encode("Get-Process")}`;
+const HOST_APP_LINE = `powershell.exe -ep bypass -w 1 -e ${
+  encode("Get-Process")
+}`;
 const SCRIPT_LINE = `Start-Process powershell -ArgumentList '-nop -enc ${
   encode("Get-Service")
 }'`;
@@ -536,8 +538,8 @@ onEveryDatabase("windows analyzers", [
         host,
         HOST_APP_LINE,
         "Get-Process",
-        "hidden window",
-        1,
+        "hidden window, execution policy bypass",
+        2,
         1,
         "400",
         null,

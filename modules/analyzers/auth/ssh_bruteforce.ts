@@ -34,7 +34,8 @@ export const desc =
   "more failures rank higher. Each row gives the failures, the most " +
   "failures in any ten minutes, the accounts tried and how many of them do " +
   "not exist, the logons after the first failure with their accounts, the " +
-  "hosts attacked, and first and last seen. Guessing is the commonest " +
+  "hosts attacked, and first seen (the first failure) and last seen. " +
+  "Guessing is the commonest " +
   "attack on any SSH server on the internet, and a logon that follows it " +
   "is the one to look at first. False positives: a user or script retrying " +
   "a changed password, monitoring probes, scanners that only test for " +
@@ -224,6 +225,7 @@ async function fromAuth(
   connection: Connection,
   params: Params,
 ): Promise<SqlValue[][]> {
+  // The window bounds sshd_hosts, then guesses and logons (alias a).
   const window = timeWindow("time", params);
   const aliased = timeWindow("a.time", params);
   const sql = AUTH_QUERY

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { timestampSeconds } from "../../../engine/analysis.ts";
+import { formatTimestamp } from "../../../engine/time.ts";
 import type { Connection, SqlValue } from "../../../engine/types.ts";
 
 export {
@@ -136,51 +138,59 @@ const DOWNLOAD = new RegExp(
   "i",
 );
 
-/** What makes a command line or script look like an intrusion, by name. */
-const TRAITS: [string, (text: string, flags: [string, string][]) => boolean][] =
-  [
-    [
-      "hidden window",
-      (_, flags) =>
-        flags.some(([name, value]) =>
-          abbreviates(name, "windowstyle", 1) && /^(h|hidden|1)/i.test(value)
-        ),
-    ],
-    [
-      "execution policy bypass",
-      (_, flags) =>
-        flags.some(([name, value]) =>
-          (name === "ep" || abbreviates(name, "executionpolicy", 2)) &&
-          /^(bypass|unrestricted)/i.test(value)
-        ),
-    ],
-    [
-      "download",
-      (text) => DOWNLOAD.test(text),
-    ],
-    ["invoke-expression", (text) => /\biex\b|invoke-expression/i.test(text)],
-    [
-      "in-memory code",
-      (text) =>
-        /frombase64string|reflection\.assembly|assembly\]::load|virtualalloc/i
-          .test(text),
-    ],
-    [
-      "logging or AMSI tampering",
-      (text) =>
-        /amsi|scriptblocklogging|cachedgrouppolicysettings|etweventwrite/i
-          .test(text),
-    ],
-    [
-      "compressed payload",
-      (text) => /gzipstream|deflatestream|io\.compression/i.test(text),
-    ],
-    [
-      "user-writable path",
-      (text) =>
-        /\\(appdata|temp|users\\public|programdata|downloads)\\/i.test(text),
-    ],
-  ];
+/** A trait of a command line, tested on its text and its switches. */
+interface Trait {
+  name: string;
+  test(text: string, flags: [string, string][]): boolean;
+}
+
+/** What makes a command line or script look like an intrusion. */
+const TRAITS: Trait[] = [
+  {
+    // -WindowStyle Hidden, down to -w h; 1 is Hidden's number.
+    name: "hidden window",
+    test: (_, flags) =>
+      flags.some(([name, value]) =>
+        abbreviates(name, "windowstyle", 1) && /^(h|hidden|1)/i.test(value)
+      ),
+  },
+  {
+    // -ExecutionPolicy, its alias -ep, or any prefix past -e (which is
+    // -EncodedCommand).
+    name: "execution policy bypass",
+    test: (_, flags) =>
+      flags.some(([name, value]) =>
+        (name === "ep" || abbreviates(name, "executionpolicy", 2)) &&
+        /^(bypass|unrestricted)/i.test(value)
+      ),
+  },
+  { name: "download", test: (text) => DOWNLOAD.test(text) },
+  {
+    name: "invoke-expression",
+    test: (text) => /\biex\b|invoke-expression/i.test(text),
+  },
+  {
+    name: "in-memory code",
+    test: (text) =>
+      /frombase64string|reflection\.assembly|assembly\]::load|virtualalloc/i
+        .test(text),
+  },
+  {
+    name: "logging or AMSI tampering",
+    test: (text) =>
+      /amsi|scriptblocklogging|cachedgrouppolicysettings|etweventwrite/i
+        .test(text),
+  },
+  {
+    name: "compressed payload",
+    test: (text) => /gzipstream|deflatestream|io\.compression/i.test(text),
+  },
+  {
+    name: "user-writable path",
+    test: (text) =>
+      /\\(appdata|temp|users\\public|programdata|downloads)\\/i.test(text),
+  },
+];
 
 /**
  * The traits of a command line (and of what it decodes to), by name, in
@@ -189,7 +199,8 @@ const TRAITS: [string, (text: string, flags: [string, string][]) => boolean][] =
 export function commandTraits(...texts: (string | null)[]): string[] {
   const text = texts.filter((t) => t).join("\n");
   const flags = switches(text);
-  return TRAITS.filter(([, test]) => test(text, flags)).map(([name]) => name);
+  return TRAITS.filter((trait) => trait.test(text, flags))
+    .map((trait) => trait.name);
 }
 
 /** Script hosts and proxy binaries that a command may start. */
@@ -240,10 +251,9 @@ export async function logonSource(
   }
 
   const stamp = String(time);
-  const since = new Date(
-    Date.parse(`${stamp.replace(" ", "T")}Z`) -
-      SESSION_LOOKBACK_MS,
-  ).toISOString().replace("T", " ").slice(0, 23);
+  const since = formatTimestamp(
+    timestampSeconds(stamp) * 1000 - SESSION_LOOKBACK_MS,
+  ) ?? stamp;
   const found = await connection.query(LOGON_QUERY, [
     host,
     stamp,

@@ -250,7 +250,7 @@ function commandsIn(event: unknown): string[] {
  * when it has none that decodes. PowerShell reads the value as Base64 of
  * UTF-16LE text; anything else it would refuse too.
  */
-export function decodeCommand(line: string): string | undefined {
+function decodeCommand(line: string): string | undefined {
   if (!/powershell|pwsh/i.test(line)) return undefined;
   for (const [name, value] of switches(line)) {
     if (name !== "ec" && !abbreviates(name, "encodedcommand", 1)) continue;

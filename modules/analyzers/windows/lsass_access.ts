@@ -195,7 +195,7 @@ export async function launch(
 }
 
 /** Whether an access mask lets the opener read the process's memory. */
-export function readsMemory(mask: SqlValue): boolean {
+function readsMemory(mask: SqlValue): boolean {
   const bits = parseMask(mask);
   if (bits === undefined) return false;
   return (bits & PROCESS_VM_READ) !== 0 || (bits & PROCESS_DUP_HANDLE) !== 0;

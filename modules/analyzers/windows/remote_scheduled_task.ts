@@ -272,7 +272,7 @@ interface RemoteTask {
  * <user>]`, switch by switch, so that a /s inside the quoted /tr command
  * is not taken for the computer.
  */
-export function parseSchtasks(line: string): RemoteTask | undefined {
+function parseSchtasks(line: string): RemoteTask | undefined {
   const at = line.search(/\bschtasks(\.exe)?\b/i);
   if (at < 0) return undefined;
   const tokens = [...line.slice(at).matchAll(/"([^"]*)"?|(\S+)/g)]
