@@ -217,6 +217,8 @@ const REAL = { until: "2016-01-01" };
 
 const OPENSSH = "loghub-linux-ssh/OpenSSH";
 const LINUX = "loghub-linux-ssh/Linux";
+const HONEYPOT = "stratosphere-ctu/007-zeek-scenario-ssh-infected/ssh.log";
+const HONEYPOT_DAYS = { since: "2020-09-01", until: "2020-10-01" };
 
 async function rows(
   bench: Workbench,
@@ -233,7 +235,7 @@ onEveryDatabase("auth analyzers", [
     files: { "fixture-auth.log": [...BRUTE, ...SPRAY] },
     params: { year: "2030" },
   },
-  { collector: "zeek", files: { "ssh.log": ZEEK_SSH } },
+  { collector: "zeek", paths: [HONEYPOT], files: { "ssh.log": ZEEK_SSH } },
   { collector: "windows", files: { "security.json": WINDOWS } },
 ], async (bench, _kind, t) => {
   await t.step("ssh_bruteforce: fixture rows, successes first", async () => {
@@ -357,6 +359,25 @@ onEveryDatabase("auth analyzers", [
       10,
       8,
       0,
+    ]);
+  });
+
+  await t.step("ssh_bruteforce: Zeek's password guesser first", async () => {
+    // Zeek's own notice.log names 45.141.84.126 as guessing passwords on
+    // the honeypot; it also got in.
+    const found = await rows(bench, "ssh_bruteforce", {
+      ...HONEYPOT_DAYS,
+      limit: 50,
+    });
+    assert.deepEqual(found, rawZeekBruteForce());
+    assert.deepEqual(found[0].slice(0, 7), [
+      "45.141.84.126",
+      "zeek_ssh",
+      88,
+      52,
+      null,
+      null,
+      1,
     ]);
   });
 
@@ -558,6 +579,64 @@ function rawBruteForce(): SqlValue[][] {
     Number(b[2]) - Number(a[2]) || Number(b[3]) - Number(a[3]) ||
     (a[0]! < b[0]! ? -1 : 1)
   );
+}
+
+/**
+ * ssh_bruteforce's rows from the honeypot's ssh.log, read as JSON here:
+ * a connection Zeek judged failed is all failures, one it judged
+ * successful is failures but its last attempt.
+ */
+function rawZeekBruteForce(): SqlValue[][] {
+  const byOrigin = new Map<string, { ms: number; failed: number }[]>();
+  const logons = new Map<string, number[]>();
+  for (const line of rawLines(HONEYPOT, "")) {
+    if (!line.trim()) continue;
+    const conn = JSON.parse(line);
+    const attempts = Number(conn.auth_attempts ?? 0);
+    if (conn.auth_success == null || attempts <= 0) continue;
+    const origin = conn["id.orig_h"];
+    const ms = Math.floor(conn.ts * 1000);
+    if (conn.auth_success) {
+      logons.set(origin, [...logons.get(origin) ?? [], ms]);
+    }
+    const failed = conn.auth_success ? attempts - 1 : attempts;
+    if (failed === 0) continue;
+    byOrigin.set(origin, [...byOrigin.get(origin) ?? [], { ms, failed }]);
+  }
+
+  const rows: SqlValue[][] = [];
+  const time = (ms: number) =>
+    new Date(ms).toISOString().replace("T", " ").slice(0, 23);
+  for (const [origin, failures] of byOrigin) {
+    const peak = Math.max(
+      ...failures.map((end) =>
+        failures.filter((f) => f.ms <= end.ms && f.ms >= end.ms - 600_000)
+          .reduce((sum, f) => sum + f.failed, 0)
+      ),
+    );
+    if (peak < 5) continue;
+    const first = Math.min(...failures.map((f) => f.ms));
+    const after = (logons.get(origin) ?? []).filter((ms) => ms >= first);
+    const last = Math.max(...failures.map((f) => f.ms), ...after);
+    rows.push([
+      origin,
+      "zeek_ssh",
+      failures.reduce((sum, f) => sum + f.failed, 0),
+      peak,
+      null,
+      null,
+      after.length,
+      null,
+      1,
+      time(first),
+      time(last),
+    ]);
+  }
+  return rows.sort((a, b) =>
+    Number(Number(b[6]) > 0) - Number(Number(a[6]) > 0) ||
+    Number(b[2]) - Number(a[2]) || Number(b[3]) - Number(a[3]) ||
+    (a[0]! < b[0]! ? -1 : 1)
+  ).slice(0, 50);
 }
 
 /** password_spraying's rows by its rules, computed from the raw lines. */
