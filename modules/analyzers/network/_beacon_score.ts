@@ -147,8 +147,15 @@ export function deviationScore(
   return score > 0 ? score : 0;
 }
 
-/** The mean of the skew and deviation scores, to three decimals. */
-function spreadScore(sorted: ArrayLike<number>, fallback: number): number {
+/**
+ * How regular a sorted series is: the mean of its skew and deviation
+ * scores, to three decimals. `fallback` is the deviation score for a
+ * median under 1.
+ */
+export function regularityScore(
+  sorted: ArrayLike<number>,
+  fallback: number,
+): number {
   return round3((skewScore(sorted) + deviationScore(sorted, fallback)) / 2);
 }
 
@@ -311,8 +318,8 @@ export function scoreBeacon(
   if (!between) return undefined;
   sizes.sort((a, b) => a - b);
 
-  const ts = spreadScore(between, 1);
-  const size = sizes.length >= 3 ? spreadScore(sizes, 0) : 0;
+  const ts = regularityScore(between, 1);
+  const size = sizes.length >= 3 ? regularityScore(sizes, 0) : 0;
   const bins = binCount(window);
   const counts = histogram(seconds, window, bins);
   const histogramPart = histogramScore(counts, bins);

@@ -9,7 +9,12 @@
 
 import { BlockList, isIP } from "node:net";
 import { timestampSeconds, timeWindow } from "../../../engine/analysis.ts";
-import type { Connection, Params, SqlValue } from "../../../engine/types.ts";
+import type {
+  Connection,
+  Dialect,
+  Params,
+  SqlValue,
+} from "../../../engine/types.ts";
 
 /** Where a pair was seen, as the `seen_in` column names it. */
 export const SEEN_IN = {
@@ -205,18 +210,65 @@ export async function firstNotLocal(
 }
 
 /**
- * A condition that picks a page of pairs, `(a = ? AND b = ?) OR ...`, for
- * two column expressions named by the analyzer, with its values in order.
- * Each pair is a lookup on the table's index of the two columns.
+ * Characters of a text column that PostgreSQL's indexes hold: its
+ * connector indexes `left(column, 200)` (TEXT_KEY_CHARACTERS in
+ * modules/connectors/postgres.ts), so an equality reaches the index only
+ * when it compares that expression too.
+ */
+const POSTGRES_KEY_CHARACTERS = 200;
+
+/**
+ * SQL for `column = value` (both SQL expressions named by the analyzer,
+ * `value` often a `?`) that an index on the column can answer in the
+ * dialect. On PostgreSQL the value appears twice: bind it twice.
+ */
+export function indexedEquals(
+  dialect: Dialect,
+  column: string,
+  value: string,
+): string {
+  if (dialect !== "postgres") return `${column} = ${value}`;
+  const key = POSTGRES_KEY_CHARACTERS;
+  return `(left(${column}, ${key}) = left(${value}, ${key}) AND ` +
+    `${column} = ${value})`;
+}
+
+/** How many times `indexedEquals` uses its value. */
+export function equalsArity(dialect: Dialect): number {
+  return dialect === "postgres" ? 2 : 1;
+}
+
+/**
+ * A condition that picks a page of pairs by a source column and a
+ * destination expression (both named by the analyzer), with its values in
+ * order, written so that each pair is a lookup on the table's index of
+ * the two columns (`indexed`) or of the source alone. MariaDB finds the
+ * rows far faster when the sources are also given as an IN list.
  */
 export function pairCondition(
-  sourceColumn: string,
-  destinationColumn: string,
+  dialect: Dialect,
+  columns: { source: string; destination: string; indexed: boolean },
   pairs: readonly (readonly [string, string])[],
 ): { sql: string; params: string[] } {
-  const term = `(${sourceColumn} = ? AND ${destinationColumn} = ?)`;
+  const arity = equalsArity(dialect);
+  const repeat = (value: string, times: number) =>
+    Array.from({ length: times }, () => value);
+  const source = indexedEquals(dialect, columns.source, "?");
+  const destination = columns.indexed
+    ? indexedEquals(dialect, columns.destination, "?")
+    : `${columns.destination} = ?`;
+  const term = `(${source} AND ${destination})`;
+  const params = pairs.flatMap(([from, to]) => [
+    ...repeat(from, arity),
+    ...repeat(to, columns.indexed ? arity : 1),
+  ]);
+  const any = pairs.map(() => term).join(" OR ");
+  if (dialect !== "mysql") return { sql: any, params };
+
+  const sources = [...new Set(pairs.map(([from]) => from))];
   return {
-    sql: pairs.map(() => term).join(" OR "),
-    params: pairs.flatMap(([source, destination]) => [source, destination]),
+    sql: `${columns.source} IN (${sources.map(() => "?").join(", ")}) ` +
+      `AND (${any})`,
+    params: [...sources, ...params],
   };
 }

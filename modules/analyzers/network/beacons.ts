@@ -24,6 +24,7 @@ import { timestampSeconds, timeWindow } from "../../../engine/analysis.ts";
 import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
 import type {
   Connection,
+  Dialect,
   Params,
   ParamSpecs,
   Result,
@@ -36,6 +37,7 @@ import {
 } from "./_beacon_score.ts";
 import {
   dataSpan,
+  indexedEquals,
   isLocalOnly,
   pairCondition,
   rankBy,
@@ -97,7 +99,7 @@ export const params: ParamSpecs = {
 /** Rows fetched per page of candidate pairs, to keep memory bounded. */
 const PAGE_ROWS = 50_000;
 /** Pairs per page: each is two bound values in the page's condition. */
-const PAGE_PAIRS = 200;
+const PAGE_PAIRS = 1_000;
 
 const COLUMNS = [
   "source",
@@ -166,9 +168,9 @@ FROM zeek_conn c
 WHERE %WINDOW% AND (%PAIRS%) %UNNAMED%`;
 
 const UNNAMED_BY_HTTP = `AND NOT EXISTS (SELECT 1 FROM zeek_http h
-  WHERE h.uid = c.uid AND h.host IS NOT NULL AND h.host <> '')`;
-const UNNAMED_BY_SSL = `AND NOT EXISTS (SELECT 1 FROM zeek_ssl s
-  WHERE s.uid = c.uid AND s.server_name IS NOT NULL AND s.server_name <> '')`;
+  WHERE %SAME_UID% AND h.host IS NOT NULL AND h.host <> '')`;
+const UNNAMED_BY_SSL = `AND NOT EXISTS (SELECT 1 FROM zeek_ssl h
+  WHERE %SAME_UID% AND h.server_name IS NOT NULL AND h.server_name <> '')`;
 
 // Named connections: one row per connection and name. A row without a uid
 // stands for itself (keyed by its time stamp).
@@ -195,7 +197,7 @@ HAVING COUNT(*) >= ? AND COUNT(*) < ?`;
 const NAMED_PAGE_WITH_CONN = `
 SELECT n.source, n.destination, MIN(n.ts) AS ts, MIN(c.ts) AS conn_ts,
        MIN(c.orig_ip_bytes) AS bytes
-FROM (%NAMED%) n LEFT JOIN zeek_conn c ON c.uid = n.uid
+FROM (%NAMED%) n LEFT JOIN zeek_conn c ON %SAME_UID%
 GROUP BY n.connection, n.source, n.destination`;
 
 const NAMED_PAGE = `
@@ -226,8 +228,17 @@ function bytesOf(value: SqlValue): number | null {
   return value === null ? null : Number(value);
 }
 
-function connSource(params: Params, unnamed: string): PairSource {
+function connSource(
+  dialect: Dialect,
+  params: Params,
+  unnamed: string,
+): PairSource {
   const window = timeWindow("c.ts", params);
+  const columns = {
+    source: "c.id_orig_h",
+    destination: "c.id_resp_h",
+    indexed: true,
+  };
   return {
     seenIn: SEEN_IN.conn,
     candidates: (minimum, maximum) => ({
@@ -236,7 +247,7 @@ function connSource(params: Params, unnamed: string): PairSource {
       params: [...window.params, minimum, maximum],
     }),
     page(pairs) {
-      const pick = pairCondition("c.id_orig_h", "c.id_resp_h", pairs);
+      const pick = pairCondition(dialect, columns, pairs);
       return {
         sql: CONN_PAGE.replace("%WINDOW%", window.sql)
           .replace("%PAIRS%", pick.sql).replace("%UNNAMED%", unnamed),
@@ -252,6 +263,7 @@ function connSource(params: Params, unnamed: string): PairSource {
 }
 
 function namedSource(
+  dialect: Dialect,
   params: Params,
   sources: { http: boolean; ssl: boolean; conn: boolean },
 ): PairSource {
@@ -260,7 +272,11 @@ function namedSource(
     const parts: string[] = [];
     const values: SqlValue[] = [];
     const add = (sql: string, nameColumn: string) => {
-      const pick = pairs && pairCondition("id_orig_h", nameColumn, pairs);
+      const pick = pairs && pairCondition(dialect, {
+        source: "id_orig_h",
+        destination: nameColumn,
+        indexed: false,
+      }, pairs);
       parts.push(
         sql.replace("%WINDOW%", window.sql)
           .replace("%PAIRS%", pick ? `AND (${pick.sql})` : ""),
@@ -282,7 +298,12 @@ function namedSource(
     },
     page(pairs) {
       const union = named(pairs);
-      const sql = sources.conn ? NAMED_PAGE_WITH_CONN : NAMED_PAGE;
+      const sql = sources.conn
+        ? NAMED_PAGE_WITH_CONN.replace(
+          "%SAME_UID%",
+          indexedEquals(dialect, "c.uid", "n.uid"),
+        )
+        : NAMED_PAGE;
       return { sql: sql.replace("%NAMED%", union.sql), params: union.params };
     },
     sample(row) {
@@ -297,8 +318,9 @@ function namedSource(
   };
 }
 
-function squidSource(params: Params): PairSource {
+function squidSource(dialect: Dialect, params: Params): PairSource {
   const window = timeWindow("time", params);
+  const columns = { source: "client_ip", destination: "host", indexed: true };
   return {
     seenIn: SEEN_IN.squid,
     candidates: (minimum, maximum) => ({
@@ -306,7 +328,7 @@ function squidSource(params: Params): PairSource {
       params: [...window.params, minimum, maximum],
     }),
     page(pairs) {
-      const pick = pairCondition("client_ip", "host", pairs);
+      const pick = pairCondition(dialect, columns, pairs);
       return {
         sql: SQUID_PAGE.replace("%WINDOW%", window.sql)
           .replace("%PAIRS%", pick.sql),
@@ -331,24 +353,28 @@ async function sourcesOf(
   connection: Connection,
   params: Params,
 ): Promise<{ sources: PairSource[]; timed: Timed[] }> {
+  const dialect = connection.dialect;
   const [conn, http, ssl, squid] = await Promise.all(
     tables.map((table) => connection.hasTable(table)),
   );
   const sources: PairSource[] = [];
   const timed: Timed[] = [];
   if (http || ssl) {
-    sources.push(namedSource(params, { http, ssl, conn }));
+    sources.push(namedSource(dialect, params, { http, ssl, conn }));
   }
   if (conn) {
     const unnamed = [http ? UNNAMED_BY_HTTP : "", ssl ? UNNAMED_BY_SSL : ""]
-      .join(" ");
-    sources.push(connSource(params, unnamed));
+      .join(" ").replaceAll(
+        "%SAME_UID%",
+        indexedEquals(dialect, "h.uid", "c.uid"),
+      );
+    sources.push(connSource(dialect, params, unnamed));
     timed.push({ table: "zeek_conn", time: "ts" });
   }
   if (http) timed.push({ table: "zeek_http", time: "ts" });
   if (ssl) timed.push({ table: "zeek_ssl", time: "ts" });
   if (squid) {
-    sources.push(squidSource(params));
+    sources.push(squidSource(dialect, params));
     timed.push({ table: "squid", time: "time" });
   }
   return { sources, timed };

@@ -17,7 +17,15 @@ import type {
   Result,
   SqlValue,
 } from "../../../engine/types.ts";
-import { firstNotLocal, rankBy, SEEN_IN, TopRows } from "./_pairs.ts";
+import {
+  firstNotLocal,
+  indexedEquals,
+  isLocalOnly,
+  pairCondition,
+  rankBy,
+  SEEN_IN,
+  TopRows,
+} from "./_pairs.ts";
 
 export const aid = "long_connections";
 export const name = "Long connections: pairs by time spent connected";
@@ -81,52 +89,12 @@ const COLUMNS = [
 /** Total, longest, connections largest first; then the pair, bytewise. */
 const RANKING = rankBy([3, 4, 5], [0, 1, 2]);
 
-// Milliseconds, rounded per connection, so that sums are exact integers
-// and rank alike on every database. %MS(x)% is the rounding in the
-// connection's dialect.
-const CONN_ROWS = `
-SELECT id_orig_h AS source, id_resp_h AS destination, 0 AS still_open,
-       %MS(duration)% AS ms, ts
-FROM zeek_conn
-WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%`;
-
-// A connection logged open several times grows each time: keep its
-// longest row, and none once the connection has closed.
-const OPEN_ROWS = `
-SELECT MIN(id_orig_h) AS source, MIN(id_resp_h) AS destination,
-       1 AS still_open, %MS(MAX(duration))% AS ms,
-       MIN(ts) AS ts
-FROM zeek_open_conn o
-WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%
-  %CLOSED%
-GROUP BY COALESCE(uid, CONCAT('~', ts))`;
-
-const NOT_CLOSED = `AND (o.uid IS NULL OR NOT EXISTS (
-  SELECT 1 FROM zeek_conn c WHERE c.uid = o.uid))`;
-
-const SQUID_ROWS = `
-SELECT client_ip AS source, host AS destination, 0 AS still_open,
-       duration_ms AS ms, time AS ts
-FROM squid
-WHERE client_ip IS NOT NULL AND host IS NOT NULL AND %WINDOW%`;
-
-const RANKED = `
-SELECT source, destination, COALESCE(SUM(ms), 0) AS total_ms,
-       COALESCE(MAX(ms), 0) AS longest_ms,
-       COUNT(*) AS connections, SUM(still_open) AS open_connections,
-       MIN(ts) AS first_seen, MAX(ts) AS last_seen
-FROM (%ROWS%) r
-GROUP BY source, destination
-HAVING COALESCE(SUM(ms), 0) >= ?
-ORDER BY total_ms DESC, longest_ms DESC, connections DESC, source,
-         destination
-LIMIT ?`;
-
 /**
- * Seconds as whole milliseconds, rounded half up. SQLite has no FLOOR
- * unless built with its math functions, and its CAST truncates, which is
- * the floor of a duration (never negative); PostgreSQL's and MariaDB's
- * CAST round instead, so they take FLOOR.
+ * Seconds as whole milliseconds, rounded half up, so that sums are exact
+ * integers and rank alike on every database. SQLite has no FLOOR unless
+ * built with its math functions, and its CAST truncates, which is the
+ * floor of a duration (never negative); PostgreSQL's and MariaDB's CAST
+ * round instead, so they take FLOOR.
  */
 const MILLISECONDS: Record<Dialect, string> = {
   sqlite: "CAST(%X% * 1000 + 0.5 AS INTEGER)",
@@ -141,56 +109,175 @@ function inMilliseconds(dialect: Dialect, sql: string): string {
   );
 }
 
-/** A query's rows before ranking: SQL and its values. */
-interface Part {
-  seenIn: string;
-  sql: string;
-  params: SqlValue[];
+// The pairs of closed connections, straight from the table so that each
+// database groups it the way it groups any table (a derived table made
+// MariaDB three times slower).
+const CONN_TOTALS = `
+SELECT id_orig_h, id_resp_h, COALESCE(SUM(%MS(duration)%), 0) AS total_ms,
+       COALESCE(MAX(%MS(duration)%), 0) AS longest_ms,
+       COUNT(*) AS connections, 0 AS open_connections,
+       MIN(ts) AS first_seen, MAX(ts) AS last_seen
+FROM zeek_conn
+WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%
+  %PAIRS%
+GROUP BY id_orig_h, id_resp_h`;
+
+const RANKED = `%TOTALS%
+HAVING COALESCE(SUM(%MS(duration)%), 0) >= ?
+ORDER BY total_ms DESC, longest_ms DESC, connections DESC, id_orig_h,
+         id_resp_h
+LIMIT ?`;
+
+// Connections logged while open, each once: a connection logged open
+// several times grows each time, so its longest row; none that closed.
+const OPEN_TOTALS = `
+SELECT source, destination, SUM(ms) AS total_ms, MAX(ms) AS longest_ms,
+       COUNT(*) AS connections, COUNT(*) AS open_connections,
+       MIN(ts) AS first_seen, MAX(ts) AS last_seen
+FROM (
+  SELECT MIN(id_orig_h) AS source, MIN(id_resp_h) AS destination,
+         %MS(COALESCE(MAX(duration), 0))% AS ms, MIN(ts) AS ts
+  FROM zeek_open_conn o
+  WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%
+    %CLOSED%
+  GROUP BY COALESCE(uid, CONCAT('~', ts))
+) u
+GROUP BY source, destination`;
+
+const NOT_CLOSED = `AND (o.uid IS NULL OR NOT EXISTS (
+  SELECT 1 FROM zeek_conn c WHERE %SAME_UID%))`;
+
+const SQUID_RANKED = `
+SELECT client_ip, host, COALESCE(SUM(duration_ms), 0) AS total_ms,
+       COALESCE(MAX(duration_ms), 0) AS longest_ms, COUNT(*) AS connections,
+       0 AS open_connections, MIN(time) AS first_seen, MAX(time) AS last_seen
+FROM squid
+WHERE client_ip IS NOT NULL AND host IS NOT NULL AND %WINDOW%
+GROUP BY client_ip, host
+HAVING COALESCE(SUM(duration_ms), 0) >= ?
+ORDER BY total_ms DESC, longest_ms DESC, connections DESC, client_ip, host
+LIMIT ?`;
+
+/** Pairs per query when looking up the closed part of open pairs. */
+const PAGE_PAIRS = 1_000;
+
+/** What a pair adds up to, in a table's rows or several. */
+interface Totals {
+  source: string;
+  destination: string;
+  totalMs: number;
+  longestMs: number;
+  connections: number;
+  open: number;
+  first: string;
+  last: string;
 }
 
-async function partsOf(
+function totalsOf(row: SqlValue[]): Totals {
+  return {
+    source: String(row[0]),
+    destination: String(row[1]),
+    totalMs: Number(row[2]),
+    longestMs: Number(row[3]),
+    connections: Number(row[4]),
+    open: Number(row[5]),
+    first: String(row[6]),
+    last: String(row[7]),
+  };
+}
+
+function added(a: Totals, b: Totals): Totals {
+  return {
+    ...a,
+    totalMs: a.totalMs + b.totalMs,
+    longestMs: Math.max(a.longestMs, b.longestMs),
+    connections: a.connections + b.connections,
+    open: a.open + b.open,
+    first: b.first < a.first ? b.first : a.first,
+    last: b.last > a.last ? b.last : a.last,
+  };
+}
+
+function resultRow(totals: Totals, seenIn: string): SqlValue[] {
+  return [
+    totals.source,
+    totals.destination,
+    seenIn,
+    totals.totalMs / 1000,
+    totals.longestMs / 1000,
+    totals.connections,
+    totals.open,
+    totals.first,
+    totals.last,
+  ];
+}
+
+const keyOf = (t: { source: string; destination: string }) =>
+  JSON.stringify([t.source, t.destination]);
+
+/**
+ * Zeek's pairs: the first `limit` by closed connections, and every pair
+ * with an open one. Adding open time only lifts a pair, so no pair outside
+ * those can rank among the first `limit` once it is added.
+ */
+async function zeekTotals(
   connection: Connection,
   params: Params,
-): Promise<Part[]> {
-  const [conn, open, squid] = await Promise.all(
-    tables.map((table) => connection.hasTable(table)),
-  );
-  const parts: Part[] = [];
-  const zeek: string[] = [];
-  const zeekParams: SqlValue[] = [];
-  if (conn) {
-    const window = timeWindow("ts", params);
-    zeek.push(
-      inMilliseconds(connection.dialect, CONN_ROWS)
-        .replace("%WINDOW%", window.sql),
+  has: { conn: boolean; open: boolean },
+  minimumMs: number,
+): Promise<Totals[]> {
+  const dialect = connection.dialect;
+  const window = timeWindow("ts", params);
+  const closed = inMilliseconds(dialect, CONN_TOTALS)
+    .replace("%WINDOW%", window.sql);
+  const pairs = new Map<string, Totals>();
+  if (has.conn) {
+    const ranked = inMilliseconds(dialect, RANKED)
+      .replace("%TOTALS%", closed.replace("%PAIRS%", ""));
+    const rows = await firstNotLocal(
+      connection,
+      ranked,
+      [...window.params, minimumMs],
+      Number(params.limit),
     );
-    zeekParams.push(...window.params);
+    for (const totals of rows.map(totalsOf)) pairs.set(keyOf(totals), totals);
   }
-  if (open) {
-    const window = timeWindow("o.ts", params);
-    zeek.push(
-      inMilliseconds(connection.dialect, OPEN_ROWS)
-        .replace("%WINDOW%", window.sql)
-        .replace("%CLOSED%", conn ? NOT_CLOSED : ""),
+  if (!has.open) return [...pairs.values()];
+
+  const openWindow = timeWindow("o.ts", params);
+  const sameUid = indexedEquals(dialect, "c.uid", "o.uid");
+  const openSql = inMilliseconds(dialect, OPEN_TOTALS)
+    .replace("%WINDOW%", openWindow.sql)
+    .replace(
+      "%CLOSED%",
+      has.conn ? NOT_CLOSED.replace("%SAME_UID%", sameUid) : "",
     );
-    zeekParams.push(...window.params);
+  const open = (await connection.query(openSql, openWindow.params)).rows
+    .map(totalsOf)
+    .filter((t) => !isLocalOnly(t.source) && !isLocalOnly(t.destination));
+
+  const missing = open.filter((t) => !pairs.has(keyOf(t)));
+  for (let i = 0; has.conn && i < missing.length; i += PAGE_PAIRS) {
+    const page = missing.slice(i, i + PAGE_PAIRS)
+      .map((t) => [t.source, t.destination] as const);
+    const pick = pairCondition(dialect, {
+      source: "id_orig_h",
+      destination: "id_resp_h",
+      indexed: true,
+    }, page);
+    const found = await connection.query(
+      closed.replace("%PAIRS%", `AND (${pick.sql})`),
+      [...window.params, ...pick.params],
+    );
+    for (const totals of found.rows.map(totalsOf)) {
+      pairs.set(keyOf(totals), totals);
+    }
   }
-  if (zeek.length > 0) {
-    parts.push({
-      seenIn: SEEN_IN.conn,
-      sql: zeek.join(" UNION ALL "),
-      params: zeekParams,
-    });
+  for (const totals of open) {
+    const before = pairs.get(keyOf(totals));
+    pairs.set(keyOf(totals), before ? added(before, totals) : totals);
   }
-  if (squid) {
-    const window = timeWindow("time", params);
-    parts.push({
-      seenIn: SEEN_IN.squid,
-      sql: SQUID_ROWS.replace("%WINDOW%", window.sql),
-      params: window.params,
-    });
-  }
-  return parts;
+  return [...pairs.values()].filter((t) => t.totalMs >= minimumMs);
 }
 
 export async function launch(
@@ -199,29 +286,28 @@ export async function launch(
 ): Promise<Result> {
   const limit = Number(params.limit);
   const minimumMs = Math.ceil(Number(params.min_seconds) * 1000);
+  const [conn, open, squid] = await Promise.all(
+    tables.map((table) => connection.hasTable(table)),
+  );
   const top = new TopRows(limit, RANKING);
-  for (const part of await partsOf(connection, params)) {
+  if (conn || open) {
+    const zeek = await zeekTotals(
+      connection,
+      params,
+      { conn, open },
+      minimumMs,
+    );
+    for (const totals of zeek) top.add(resultRow(totals, SEEN_IN.conn));
+  }
+  if (squid) {
+    const window = timeWindow("time", params);
     const rows = await firstNotLocal(
       connection,
-      RANKED.replace("%ROWS%", part.sql),
-      [...part.params, minimumMs],
+      SQUID_RANKED.replace("%WINDOW%", window.sql),
+      [...window.params, minimumMs],
       limit,
     );
-    for (const row of rows) {
-      const [source, destination, total, longest, count, open, first, last] =
-        row;
-      top.add([
-        source,
-        destination,
-        part.seenIn,
-        Number(total) / 1000,
-        Number(longest) / 1000,
-        Number(count),
-        Number(open),
-        first,
-        last,
-      ]);
-    }
+    for (const row of rows) top.add(resultRow(totalsOf(row), SEEN_IN.squid));
   }
   return { columns: COLUMNS, rows: top.rows() };
 }

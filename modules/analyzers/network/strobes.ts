@@ -5,18 +5,20 @@
  * @module
  */
 
-import { timeWindow } from "../../../engine/analysis.ts";
+import { type Condition, timeWindow } from "../../../engine/analysis.ts";
 import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
 import type {
   Connection,
   Params,
   ParamSpecs,
   Result,
+  SqlValue,
 } from "../../../engine/types.ts";
 import { BEACON_DEFAULTS } from "./_beacon_score.ts";
 import {
   dataSpan,
   firstNotLocal,
+  pairCondition,
   rankBy,
   SEEN_IN,
   type Timed,
@@ -80,8 +82,10 @@ const COLUMNS = [
 /** Connections largest first, then the pair in byte order. */
 const RANKING = rankBy([3], [0, 1, 2]);
 
+// Counting first reads only the index of the two addresses; the times are
+// looked up afterwards for the few pairs that rank.
 const CONN = `
-SELECT id_orig_h, id_resp_h, COUNT(*) AS connections, MIN(ts), MAX(ts)
+SELECT id_orig_h, id_resp_h, COUNT(*) AS connections
 FROM zeek_conn
 WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%
 GROUP BY id_orig_h, id_resp_h
@@ -89,8 +93,14 @@ HAVING COUNT(*) >= ?
 ORDER BY connections DESC, id_orig_h, id_resp_h
 LIMIT ?`;
 
+const CONN_TIMES = `
+SELECT id_orig_h, id_resp_h, MIN(ts), MAX(ts)
+FROM zeek_conn
+WHERE %WINDOW% AND (%PAIRS%)
+GROUP BY id_orig_h, id_resp_h`;
+
 const SQUID = `
-SELECT client_ip, host, COUNT(*) AS connections, MIN(time), MAX(time)
+SELECT client_ip, host, COUNT(*) AS connections
 FROM squid
 WHERE client_ip IS NOT NULL AND host IS NOT NULL AND %WINDOW%
 GROUP BY client_ip, host
@@ -98,9 +108,17 @@ HAVING COUNT(*) >= ?
 ORDER BY connections DESC, client_ip, host
 LIMIT ?`;
 
+const SQUID_TIMES = `
+SELECT client_ip, host, MIN(time), MAX(time)
+FROM squid
+WHERE %WINDOW% AND (%PAIRS%)
+GROUP BY client_ip, host`;
+
 interface Part {
   seenIn: string;
   sql: string;
+  times: string;
+  columns: { source: string; destination: string; indexed: boolean };
   timed: Timed;
 }
 
@@ -113,6 +131,8 @@ export async function launch(
     parts.push({
       seenIn: SEEN_IN.conn,
       sql: CONN,
+      times: CONN_TIMES,
+      columns: { source: "id_orig_h", destination: "id_resp_h", indexed: true },
       timed: { table: "zeek_conn", time: "ts" },
     });
   }
@@ -120,6 +140,8 @@ export async function launch(
     parts.push({
       seenIn: SEEN_IN.squid,
       sql: SQUID,
+      times: SQUID_TIMES,
+      columns: { source: "client_ip", destination: "host", indexed: true },
       timed: { table: "squid", time: "time" },
     });
   }
@@ -140,8 +162,9 @@ export async function launch(
       [...window.params, minimum],
       limit,
     );
-    for (const row of rows) {
-      const [source, destination, connections, first, last] = row;
+    const times = await timesOf(connection, part, rows, window);
+    for (const [source, destination, connections] of rows) {
+      const [first, last] = times.get(JSON.stringify([source, destination]))!;
       top.add([
         source,
         destination,
@@ -154,4 +177,25 @@ export async function launch(
     }
   }
   return { columns: COLUMNS, rows: top.rows() };
+}
+
+/** The first and last time stamps of each ranked pair, by pair. */
+async function timesOf(
+  connection: Connection,
+  part: Part,
+  rows: SqlValue[][],
+  window: Condition,
+): Promise<Map<string, [SqlValue, SqlValue]>> {
+  const times = new Map<string, [SqlValue, SqlValue]>();
+  if (rows.length === 0) return times;
+  const pairs = rows.map(([a, b]) => [String(a), String(b)] as const);
+  const pick = pairCondition(connection.dialect, part.columns, pairs);
+  const found = await connection.query(
+    part.times.replace("%WINDOW%", window.sql).replace("%PAIRS%", pick.sql),
+    [...window.params, ...pick.params],
+  );
+  for (const [source, destination, first, last] of found.rows) {
+    times.set(JSON.stringify([source, destination]), [first, last]);
+  }
+  return times;
 }
