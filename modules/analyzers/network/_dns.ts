@@ -151,22 +151,6 @@ export function looksRandom(label: string): boolean {
     shape.digitShare >= RANDOM_LABEL.digitShare;
 }
 
-/**
- * Compares text the way the databases do (byte-wise on UTF-8, which is
- * code point order), not by UTF-16 units as `<` does.
- */
-export function byteOrder(a: string, b: string): number {
-  if (a === b) return 0;
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length < b.length ? -1 : 1;
-}
-
 /** The earlier of two time stamps, either possibly unset. */
 export function earlier(a: string | undefined, b: string): string {
   return a === undefined || b < a ? b : a;

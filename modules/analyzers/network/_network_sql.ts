@@ -1,11 +1,12 @@
 /**
  * SQL pieces shared by the network analyzers of this folder (direct_ip,
- * port_scans, rare_user_agent, ...) where the three dialects differ, and
- * the text tests that must be written without regular expressions because
- * only SQLite, PostgreSQL and MariaDB's common ground may be used.
+ * port_scans, rare_user_agent, ...) where the three dialects differ, the
+ * text tests that must be written without regular expressions because
+ * only SQLite, PostgreSQL and MariaDB's common ground may be used, and
+ * the byte order their ORDER BY gives text, for rows ranked here.
  *
- * Every function takes an expression or column named by the analyzer,
- * never text from a log or a user.
+ * Every SQL function takes an expression or column named by the
+ * analyzer, never text from a log or a user.
  *
  * @module
  */
@@ -67,4 +68,20 @@ export function dottedQuadWithPort(text: string, shape: string): string {
   return `(${shape} = '...:' AND ${text} NOT LIKE '%..%' AND ` +
     `${text} NOT LIKE '.%' AND ${text} NOT LIKE '%.:%' AND ` +
     `${text} NOT LIKE '%:')`;
+}
+
+/**
+ * Compares text the way ORDER BY does on every database (byte-wise on UTF-8, which is
+ * code point order), not by UTF-16 units as `<` does.
+ */
+export function byteOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length < b.length ? -1 : 1;
 }

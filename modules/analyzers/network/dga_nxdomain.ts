@@ -20,14 +20,8 @@ import type {
   Result,
   SqlValue,
 } from "../../../engine/types.ts";
-import {
-  byteOrder,
-  earlier,
-  keysetPages,
-  later,
-  looksRandom,
-  splitName,
-} from "./_dns.ts";
+import { earlier, keysetPages, later, looksRandom, splitName } from "./_dns.ts";
+import { byteOrder } from "./_network_sql.ts";
 
 export const aid = "dga_nxdomain";
 export const name = "DGA: bursts of failed lookups for random-looking domains";

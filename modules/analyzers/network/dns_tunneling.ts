@@ -21,7 +21,6 @@ import type {
   SqlValue,
 } from "../../../engine/types.ts";
 import {
-  byteOrder,
   earlier,
   entropy,
   keysetPages,
@@ -29,6 +28,7 @@ import {
   namesUnder,
   splitName,
 } from "./_dns.ts";
+import { byteOrder } from "./_network_sql.ts";
 
 export const aid = "dns_tunneling";
 export const name = "DNS tunneling: domains with many unique subdomains";
