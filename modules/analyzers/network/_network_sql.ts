@@ -71,8 +71,8 @@ export function dottedQuadWithPort(text: string, shape: string): string {
 }
 
 /**
- * Compares text the way ORDER BY does on every database (byte-wise on UTF-8, which is
- * code point order), not by UTF-16 units as `<` does.
+ * Compares text the way ORDER BY does on every database (byte-wise on
+ * UTF-8, which is code point order), not by UTF-16 units as `<` does.
  */
 export function byteOrder(a: string, b: string): number {
   if (a === b) return 0;

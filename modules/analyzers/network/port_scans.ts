@@ -29,20 +29,19 @@ export const desc =
   "the handshake ended (RSTOS0, SH), or was reset or seen midstream with " +
   "no data either way (RSTO, RSTR, OTH without bytes), as Zeek's " +
   "scan.zeek policy counts them. A scan maps what an intruder can reach " +
-  "before moving on; from inside, it often means a compromised host. " +
-  "Each row gives the kind of scan, the most ports of one destination and " +
-  "the most destinations on one port within one window, the ports and " +
+  "before moving on; from inside, it often means a compromised host. Each " +
+  "row gives the kind of scan, the most ports of one destination and the " +
+  "most destinations on one port within one window, the ports and " +
   "destinations the source failed to reach over the whole time, its " +
   "failed connections and when they were seen. False positives: " +
   "vulnerability scanners and inventory tools, monitoring that probes " +
-  "many services, peer-to-peer clients, and a busy service that has gone " +
-  "down for many clients (which shows its clients as horizontal " +
-  "scanners of one address's port only when they are many). Defaults are " +
-  "Zeek's scan.zeek policy: 15 ports of one host (port_scan_threshold) or " +
-  "25 hosts on one port (addr_scan_threshold) within a 5-minute epoch " +
-  "(port_scan_interval, addr_scan_interval), counted in fixed windows as " +
-  "its SumStats epochs are; a slower scan escapes, as it does in Zeek. " +
-  "ICMP sweeps are left out: they have no ports.";
+  "many services, peer-to-peer clients, and clients whose many servers " +
+  "are down at once. Defaults are Zeek's scan.zeek policy: 15 ports of " +
+  "one host (port_scan_threshold) or 25 hosts on one port " +
+  "(addr_scan_threshold) within a 5-minute epoch (port_scan_interval, " +
+  "addr_scan_interval), counted in fixed windows as its SumStats epochs " +
+  "are; a slower scan escapes, as it does in Zeek. ICMP sweeps are left " +
+  "out: they have no ports.";
 
 export const hypothesis =
   "An intruder or a worm maps a network by trying many ports of a host or " +
