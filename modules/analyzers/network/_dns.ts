@@ -1,8 +1,8 @@
 /**
  * What the DNS analyzers (dns_tunneling, dga_nxdomain) share: a name's
  * registered domain from the public suffix list, the lexical measures of
- * randomness, byte-order comparison, and reading grouped rows page by
- * page so that memory stays bounded however many names a log holds.
+ * randomness, and reading grouped rows page by page so that memory stays
+ * bounded however many names a log holds.
  *
  * @module
  */
@@ -124,9 +124,9 @@ export function labelShape(label: string): LabelShape {
  * registered labels (ICANN section) of 8 or more characters among the
  * looked-up names and host names of the test datasets (WRCCDC 2018 DNS,
  * RITA's proxy_rolling browsing, the Stratosphere and OTRF captures):
- * the consonant and digit cuts are their 99th percentiles, rounded up
- * (5 and 0.25 there), the vowel cut their 1st (0.167), rounded up, and
- * 4.6 % of these benign labels pass one of the three. Of 10,000 random
+ * the cuts sit at or just past the 99th percentile of their consonant
+ * runs (5) and digit shares (0.25) and the 1st of their vowel shares
+ * (0.167), and 4.6 % of these benign labels pass one of the three. Of 10,000 random
  * labels each, 66 % of a-z ones of 8 to 16 letters pass, all hex ones of
  * 16 to 32 characters and 73 % of alphanumeric ones of 8 to 20. The
  * measures are the classic lexical features of DGA detection (Yadav et
@@ -164,12 +164,12 @@ export function looksRandom(label: string): boolean {
     shape.digitShare >= RANDOM_LABEL.digitShare;
 }
 
-/** The earlier of two time stamps, either possibly unset. */
+/** The earlier of two time stamps, the first possibly unset. */
 export function earlier(a: string | undefined, b: string): string {
   return a === undefined || b < a ? b : a;
 }
 
-/** The later of two time stamps, either possibly unset. */
+/** The later of two time stamps, the first possibly unset. */
 export function later(a: string | undefined, b: string): string {
   return a === undefined || b > a ? b : a;
 }

@@ -21,24 +21,25 @@ export const aid = "rare_user_agent";
 export const name = "Rare user agents: HTTP clients that one source alone uses";
 export const desc =
   "Ranks HTTP user agents (zeek_http) by rarity: agents sent by the " +
-  "fewest sources across the data first, then those a source sends to " +
-  "the fewest destinations (host name, else address), then odd agents, " +
-  "then by requests. One row per agent and source, with the number of " +
-  "sources that send the agent, the destinations, the destination when " +
-  "there is one, requests and first and last seen. The oddity column " +
-  "marks a missing User-Agent header, an empty one, a command-line or " +
-  "scripting client (curl, Wget, PowerShell, Python, Go, Perl and Java " +
-  "HTTP libraries, CertUtil, and the scanners Nmap, sqlmap, Nikto, " +
-  "masscan and zgrab), and agents under 12 characters. Malware and " +
-  "attackers' tools use their own agent or a library's, from one " +
-  "infected host to one server, while browsers and updaters share theirs " +
-  "across many hosts. False positives: in small networks most agents are " +
-  "rare; software used on one machine (a developer's tools, a backup " +
-  "agent, an IoT device) and scripts of administrators. Defaults: an " +
-  "agent counts as rare when one source sends it, and a source using it " +
-  "toward a single destination is RITA v5's rare-signature modifier; the " +
-  "12-character cut holds every bare agent of SigmaHQ's suspicious user " +
-  "agent rules ('x', 'HTTPS', 'Mozilla/5.0') and no browser's.";
+  "fewest sources across the data first, then those a source sends to the " +
+  "fewest destinations (host name, else address), then odd agents, then " +
+  "by requests. One row per agent and source, with the number of sources " +
+  "that send the agent, the destinations, the destination when there is " +
+  "one, requests and first and last seen. The oddity column marks a " +
+  "missing User-Agent header, an empty one, a command-line or scripting " +
+  "client (curl, Wget, PowerShell, Python, Go, Perl and Java HTTP " +
+  "libraries, CertUtil, and the scanners Nmap, sqlmap, Nikto, masscan and " +
+  "zgrab), and agents under 12 characters. Malware and attackers' tools " +
+  "use their own agent or a library's, from one infected host to one " +
+  "server, while browsers and updaters share theirs across many hosts. " +
+  "False positives: in small networks most agents are rare; software used " +
+  "on one machine (a developer's tools, a backup agent, an IoT device) " +
+  "and scripts of administrators. Defaults: an agent counts as rare when " +
+  "one source sends it, and a source using it toward a single destination " +
+  "is RITA v5's rare-signature modifier; the short exact agents of " +
+  "SigmaHQ's suspicious user agent rules ('_', 'x', 'xxx', 'HTTPS', and " +
+  "the bare 'Mozilla/5.0' of its exploit framework rule) fall under the " +
+  "12-character cut, and no browser's agent does.";
 
 export const hypothesis =
   "An implant or an attacker's tool sends a user agent of its own (or a " +
