@@ -214,6 +214,9 @@ const SQUID_UPLOADS = [
   `${BASE + 2200}.000 10 10.0.0.31 TCP_MISS/200 90000000 300 GET ` +
   "http://download.example.net/big.iso - HIER_DIRECT/198.51.100.8 " +
   "application/octet-stream",
+  // Squid's native format: no request size.
+  `${BASE + 2300}.000 10 10.0.0.32 TCP_MISS/200 500 GET ` +
+  "http://www.example.com/ - HIER_DIRECT/198.51.100.9 text/html",
 ];
 
 onEveryDatabase(
@@ -348,6 +351,12 @@ onEveryDatabase(
           stamp(1200),
           stamp(1200),
         ],
+      ]);
+      const { notes } = await bench.analyze("large_uploads");
+      assert.deepEqual(notes, [
+        "1 of 4 squid rows come from native-format logs without request " +
+        "sizes and are not counted: Squid's extended format (see apt_size) " +
+        "logs them.",
       ]);
     });
 

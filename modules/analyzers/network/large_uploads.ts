@@ -97,6 +97,11 @@ HAVING SUM(request_size) >= ?
    AND (SUM(request_size) - COALESCE(SUM(reply_size), 0)) * 1000
        >= ? * (SUM(request_size) + COALESCE(SUM(reply_size), 0))`;
 
+/** Squid rows in the window, and those with a request size. */
+const SQUID_COVERAGE = `
+SELECT COUNT(*) AS total_rows, COUNT(request_size) AS sized_rows
+FROM squid WHERE %WINDOW%`;
+
 const RANKED = `SELECT * FROM (%PARTS%) uploads
 ORDER BY bytes_out DESC, source, destination, seen_in
 LIMIT ?`;
@@ -139,12 +144,36 @@ export async function launch(
     RANKED.replace("%PARTS%", parts.join("\nUNION ALL\n")),
     [...values, params.limit],
   );
+  const notes = await unsized(connection, params);
   const rows = found.rows.map((row) => {
     const [source, destination, seenIn, out, received, ...rest] = row;
     return [source, destination, seenIn, out, received, pcr(out, received)]
       .concat(rest);
   });
-  return { columns: COLUMNS, rows };
+  return { columns: COLUMNS, rows, ...(notes ? { notes } : {}) };
+}
+
+/**
+ * A note when squid rows in the window come from Squid's native format,
+ * which logs no request sizes, so their uploads cannot be counted.
+ */
+async function unsized(
+  connection: Connection,
+  params: Params,
+): Promise<string[] | undefined> {
+  if (!(await connection.hasTable("squid"))) return undefined;
+  const window = timeWindow("time", params);
+  const coverage = await connection.query(
+    SQUID_COVERAGE.replace("%WINDOW%", window.sql),
+    window.params,
+  );
+  const [total, sized] = (coverage.rows[0] ?? [0, 0]).map(Number);
+  if (sized >= total) return undefined;
+  return [
+    `${total - sized} of ${total} squid rows come from native-format logs ` +
+    "without request sizes and are not counted: Squid's extended format " +
+    "(see apt_size) logs them.",
+  ];
 }
 
 /** The producer-consumer ratio, to three decimals. */
