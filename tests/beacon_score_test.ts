@@ -16,6 +16,7 @@ import {
   quartiles,
   regularityScore,
   scoreBeacon,
+  scoreCeiling,
   skewScore,
 } from "../modules/analyzers/network/_beacon_score.ts";
 
@@ -153,6 +154,22 @@ Deno.test("a perfect beacon scores 1, a jittered one less", () => {
   assert.equal(jittered.size, 1);
   assert.equal(jittered.medianGap, 3600);
   assert.ok(jittered.score < steady.score);
+});
+
+Deno.test("the ceiling of a pair's score from its count alone", () => {
+  // Under 6 connections: no duration part, no histogram part.
+  assert.equal(scoreCeiling(5, 24), 0.5);
+  // 6 to 10 in 24 bins: duration possible; 12 bins of 24 busy at most
+  // give a variation of at least 1 and too few bars to fit two levels.
+  assert.equal(scoreCeiling(6, 24), 0.75);
+  assert.equal(scoreCeiling(10, 24), 0.75);
+  assert.equal(scoreCeiling(11, 24), 1);
+  // In 8 bins, 5 connections can be flat enough but last too short.
+  assert.equal(scoreCeiling(5, 8), 0.75);
+  // Ten steady checks from the window's start to its end reach it.
+  const ten = Array.from({ length: 10 }, (_, i) => i * (DAY / 9));
+  const scored = scoreBeacon(ten, ten.map(() => 64), { start: 0, end: DAY })!;
+  assert.equal(scored.score, 0.75);
 });
 
 Deno.test("too few distinct seconds or no window: not scored", () => {

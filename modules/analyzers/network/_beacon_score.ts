@@ -292,6 +292,30 @@ export function durationScore(
 }
 
 /**
+ * The highest score a pair of `connections` can reach in a window of
+ * `bins` bins, whatever their times and sizes: the duration part needs 6
+ * busy bins, so 6 connections; the histogram part needs 11 busy bins for
+ * the two-level fit, or more connections than half the bins for any
+ * flatness (with n of B bins busy at most, the coefficient of variation is
+ * at least the square root of B/n - 1). Lets the analyzer skip fetching
+ * pairs that cannot rank.
+ *
+ * @example
+ * ```ts
+ * import { scoreCeiling } from "./_beacon_score.ts";
+ * if (scoreCeiling(5, 24) !== 0.5 || scoreCeiling(10, 24) !== 0.75) throw 0;
+ * ```
+ */
+export function scoreCeiling(connections: number, bins: number): number {
+  const duration = connections >= BEACON_DEFAULTS.durationMinBars ? 1 : 0;
+  const histogram = connections >= BEACON_DEFAULTS.bimodalMinBars ||
+      2 * connections > bins
+    ? 1
+    : 0;
+  return round3((2 + duration + histogram) / 4);
+}
+
+/**
  * Scores one pair. `seconds` holds each connection's start in whole
  * seconds and `sizes` the bytes the source sent in each connection whose
  * size is known; both in any order, and both are sorted in place. Returns

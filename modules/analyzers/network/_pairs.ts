@@ -66,6 +66,19 @@ export function isLocalOnly(end: string): boolean {
   return LOCAL_ONLY.check(end, family === 6 ? "ipv6" : "ipv4");
 }
 
+/**
+ * Whether a row's pair (its first two values) is worth ranking: both ends
+ * known and neither local-only. Queries leave unknown ends to this test
+ * rather than say `IS NOT NULL`, which made MariaDB walk its index of the
+ * two columns (a prefix index, so a table lookup for every row) instead of
+ * reading the table straight through: 105 s instead of 15 on a million.
+ */
+export function isRankable(row: readonly SqlValue[]): boolean {
+  const [source, destination] = row;
+  return source !== null && destination !== null &&
+    !isLocalOnly(String(source)) && !isLocalOnly(String(destination));
+}
+
 /** A table and its time stamp column. */
 export interface Timed {
   table: string;
@@ -159,6 +172,11 @@ export class TopRows {
     if (rows.length > this.#limit) rows.pop();
   }
 
+  /** The last row kept once `limit` rows are, which a row must beat. */
+  bar(): SqlValue[] | undefined {
+    return this.#rows.length >= this.#limit ? this.#rows.at(-1) : undefined;
+  }
+
   /** The rows kept, first first. */
   rows(): SqlValue[][] {
     return [...this.#rows];
@@ -188,7 +206,7 @@ export function rankBy(
 
 /**
  * The first `limit` rows of a ranked pair query (source and destination
- * first, `LIMIT ?` its last placeholder) whose ends are not local-only,
+ * first, `LIMIT ?` its last placeholder) that are rankable,
  * asking for more rows while local-only pairs (mDNS, SSDP, neighbour
  * discovery) crowd the top; the first query nearly always suffices.
  */
@@ -200,9 +218,7 @@ export async function firstNotLocal(
 ): Promise<SqlValue[][]> {
   for (let asked = limit + 16;; asked *= 4) {
     const found = await connection.query(sql, [...params, asked]);
-    const kept = found.rows.filter(([source, destination]) =>
-      !isLocalOnly(String(source)) && !isLocalOnly(String(destination))
-    );
+    const kept = found.rows.filter(isRankable);
     if (kept.length >= limit || found.rows.length < asked) {
       return kept.slice(0, limit);
     }

@@ -33,12 +33,14 @@ import type {
 import {
   BEACON_DEFAULTS,
   type BeaconWindow,
+  binCount,
   scoreBeacon,
+  scoreCeiling,
 } from "./_beacon_score.ts";
 import {
   dataSpan,
   indexedEquals,
-  isLocalOnly,
+  isRankable,
   pairCondition,
   rankBy,
   SEEN_IN,
@@ -116,8 +118,11 @@ const COLUMNS = [
   "last_seen",
 ];
 
+/** Where the score is in a result row. */
+const SCORE = COLUMNS.indexOf("score");
+
 /** Score, then connections, largest first; then the pair, in byte order. */
-const RANKING = rankBy([4, 3], [0, 1, 2]);
+const RANKING = rankBy([SCORE, COLUMNS.indexOf("connections")], [0, 1, 2]);
 
 /** One connection of a pair, as a page query returns it. */
 interface Sample {
@@ -157,8 +162,7 @@ interface Statement {
 const CONN_CANDIDATES = `
 SELECT c.id_orig_h, c.id_resp_h, COUNT(*) AS connections
 FROM zeek_conn c
-WHERE c.id_orig_h IS NOT NULL AND c.id_resp_h IS NOT NULL AND %WINDOW%
-  %UNNAMED%
+WHERE %WINDOW% %UNNAMED%
 GROUP BY c.id_orig_h, c.id_resp_h
 HAVING COUNT(*) >= ? AND COUNT(*) < ?`;
 
@@ -178,15 +182,14 @@ const NAMED_HTTP = `
 SELECT COALESCE(uid, CONCAT('~', ts)) AS connection, uid,
        id_orig_h AS source, LOWER(host) AS destination, ts
 FROM zeek_http
-WHERE host IS NOT NULL AND host <> '' AND id_orig_h IS NOT NULL
-  AND %WINDOW% %PAIRS%`;
+WHERE host IS NOT NULL AND host <> '' AND %WINDOW% %PAIRS%`;
 
 const NAMED_SSL = `
 SELECT COALESCE(uid, CONCAT('~', ts)) AS connection, uid,
        id_orig_h AS source, LOWER(server_name) AS destination, ts
 FROM zeek_ssl
-WHERE server_name IS NOT NULL AND server_name <> ''
-  AND id_orig_h IS NOT NULL AND %WINDOW% %PAIRS%`;
+WHERE server_name IS NOT NULL AND server_name <> '' AND %WINDOW%
+  %PAIRS%`;
 
 const NAMED_CANDIDATES = `
 SELECT n.source, n.destination, COUNT(*) AS connections
@@ -208,7 +211,7 @@ GROUP BY n.connection, n.source, n.destination`;
 const SQUID_CANDIDATES = `
 SELECT client_ip, host, COUNT(*) AS connections
 FROM squid
-WHERE client_ip IS NOT NULL AND host IS NOT NULL AND %WINDOW%
+WHERE %WINDOW%
 GROUP BY client_ip, host
 HAVING COUNT(*) >= ? AND COUNT(*) < ?`;
 
@@ -380,19 +383,27 @@ async function sourcesOf(
   return { sources, timed };
 }
 
-/** Splits candidates into pages of at most PAGE_ROWS rows or PAGE_PAIRS. */
-function* pagesOf(candidates: SqlValue[][]): Generator<[string, string][]> {
+/**
+ * Splits candidates, largest first, into pages of at most PAGE_ROWS rows
+ * or PAGE_PAIRS pairs, and stops where `worthless(connections)` says no
+ * smaller pair can rank. Lazy: each page is asked for after the previous
+ * one was scored, so the test sees the best rows found so far.
+ */
+function* pagesOf(
+  candidates: SqlValue[][],
+  worthless: (connections: number) => boolean,
+): Generator<[string, string][]> {
   let page: [string, string][] = [];
   let rows = 0;
   for (const [source, destination, connections] of candidates) {
     const count = Number(connections);
-    if (
-      page.length > 0 && (rows + count > PAGE_ROWS || page.length >= PAGE_PAIRS)
-    ) {
+    const full = rows + count > PAGE_ROWS || page.length >= PAGE_PAIRS;
+    if (page.length > 0 && full) {
       yield page;
       page = [];
       rows = 0;
     }
+    if (worthless(count)) break;
     page.push([String(source), String(destination)]);
     rows += count;
   }
@@ -408,10 +419,17 @@ async function scoreSource(
 ): Promise<void> {
   const wanted = source.candidates(limits.minimum, limits.maximum);
   const candidates = (await connection.query(wanted.sql, wanted.params))
-    .rows.filter(([source, destination]) =>
-      !isLocalOnly(String(source)) && !isLocalOnly(String(destination))
-    );
-  for (const page of pagesOf(candidates)) {
+    .rows.filter(isRankable)
+    .sort((a, b) => Number(b[2]) - Number(a[2]));
+  // Largest first: once the rows kept all score above what a pair of this
+  // size could reach, no smaller pair is worth fetching.
+  const bins = binCount(limits.window);
+  const worthless = (connections: number) => {
+    const bar = top.bar();
+    return bar !== undefined &&
+      scoreCeiling(connections, bins) < Number(bar[SCORE]);
+  };
+  for (const page of pagesOf(candidates, worthless)) {
     const statement = source.page(page);
     const found = await connection.query(statement.sql, statement.params);
     const series = new Map<string, Series>();

@@ -20,7 +20,7 @@ import type {
 import {
   firstNotLocal,
   indexedEquals,
-  isLocalOnly,
+  isRankable,
   pairCondition,
   rankBy,
   SEEN_IN,
@@ -118,8 +118,7 @@ SELECT id_orig_h, id_resp_h, COALESCE(SUM(%MS(duration)%), 0) AS total_ms,
        COUNT(*) AS connections, 0 AS open_connections,
        MIN(ts) AS first_seen, MAX(ts) AS last_seen
 FROM zeek_conn
-WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%
-  %PAIRS%
+WHERE %WINDOW% %PAIRS%
 GROUP BY id_orig_h, id_resp_h`;
 
 const RANKED = `%TOTALS%
@@ -138,8 +137,7 @@ FROM (
   SELECT MIN(id_orig_h) AS source, MIN(id_resp_h) AS destination,
          %MS(COALESCE(MAX(duration), 0))% AS ms, MIN(ts) AS ts
   FROM zeek_open_conn o
-  WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%
-    %CLOSED%
+  WHERE %WINDOW% %CLOSED%
   GROUP BY COALESCE(uid, CONCAT('~', ts))
 ) u
 GROUP BY source, destination`;
@@ -152,7 +150,7 @@ SELECT client_ip, host, COALESCE(SUM(duration_ms), 0) AS total_ms,
        COALESCE(MAX(duration_ms), 0) AS longest_ms, COUNT(*) AS connections,
        0 AS open_connections, MIN(time) AS first_seen, MAX(time) AS last_seen
 FROM squid
-WHERE client_ip IS NOT NULL AND host IS NOT NULL AND %WINDOW%
+WHERE %WINDOW%
 GROUP BY client_ip, host
 HAVING COALESCE(SUM(duration_ms), 0) >= ?
 ORDER BY total_ms DESC, longest_ms DESC, connections DESC, client_ip, host
@@ -253,8 +251,8 @@ async function zeekTotals(
       has.conn ? NOT_CLOSED.replace("%SAME_UID%", sameUid) : "",
     );
   const open = (await connection.query(openSql, openWindow.params)).rows
-    .map(totalsOf)
-    .filter((t) => !isLocalOnly(t.source) && !isLocalOnly(t.destination));
+    .filter(isRankable)
+    .map(totalsOf);
 
   const missing = open.filter((t) => !pairs.has(keyOf(t)));
   for (let i = 0; has.conn && i < missing.length; i += PAGE_PAIRS) {

@@ -87,7 +87,7 @@ const RANKING = rankBy([3], [0, 1, 2]);
 const CONN = `
 SELECT id_orig_h, id_resp_h, COUNT(*) AS connections
 FROM zeek_conn
-WHERE id_orig_h IS NOT NULL AND id_resp_h IS NOT NULL AND %WINDOW%
+WHERE %WINDOW%
 GROUP BY id_orig_h, id_resp_h
 HAVING COUNT(*) >= ?
 ORDER BY connections DESC, id_orig_h, id_resp_h
@@ -102,7 +102,7 @@ GROUP BY id_orig_h, id_resp_h`;
 const SQUID = `
 SELECT client_ip, host, COUNT(*) AS connections
 FROM squid
-WHERE client_ip IS NOT NULL AND host IS NOT NULL AND %WINDOW%
+WHERE %WINDOW%
 GROUP BY client_ip, host
 HAVING COUNT(*) >= ?
 ORDER BY connections DESC, client_ip, host
