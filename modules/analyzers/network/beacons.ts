@@ -17,6 +17,12 @@
  *   logged end time less the duration. Kept apart from Zeek's pairs: a
  *   proxy logged by both would otherwise count every request twice.
  *
+ * SQL counts the connections of every pair and keeps those with enough;
+ * that list (one short row a pair) is held, largest first, and the
+ * connections themselves are fetched a page of pairs at a time, each page
+ * a set of index lookups, and scored in TypeScript. Pairs too small to
+ * outrank the rows already kept are never fetched.
+ *
  * @module
  */
 
@@ -56,19 +62,26 @@ export const desc =
   "zeek_ssl SNI, or a squid client and host) from 0 to 1 for how much it " +
   "looks like malware calling home on a timer, as RITA does: regular gaps " +
   "between connections (Bowley skew and median absolute deviation of the " +
-  "gaps), regular bytes sent, how much of the window the pair spans or " +
-  "how long it keeps going hour after hour, and how flat its histogram of " +
-  "connections per hour is; the score is the mean of the four parts. " +
-  "Implants poll their command server like this, and jitter only blurs " +
-  "it. False positives: software updaters, telemetry, NTP, mail and chat " +
-  "clients, monitoring agents and internal services (DNS resolvers, " +
-  "domain controllers) also keep time; look for rare destinations. " +
-  "Defaults are RITA's: pairs with fewer than 4 distinct connection " +
-  "seconds are skipped, as are pairs at a strobe's rate (86,400 a day); " +
-  "skew is ignored below a quartile spread of 10; the histogram has 24 " +
-  "bins (one an hour for a window beyond a day), duration counts from 6 " +
-  "busy bins and scores 1 for 12 in a row, the two-level fit needs 11 " +
-  "busy bins, buckets bars by 5 % of the tallest and drops 1 outlier.";
+  "gaps), regular bytes sent (Zeek's orig_ip_bytes; squid's request size, " +
+  "else its reply size), how much of the window the pair spans or how " +
+  "long it keeps going hour after hour, and how flat its histogram of " +
+  "connections per hour is; the score is the mean of the four parts. The " +
+  "window is the span of the data inside since and until. A Zeek " +
+  "connection counts once: under its name when HTTP or TLS names it (a " +
+  "proxy CONNECT and the TLS inside it are one), else under its " +
+  "addresses; squid's pairs are kept apart from Zeek's, since a proxy " +
+  "seen by both would count each request twice. Implants poll their " +
+  "command server like this, and jitter only blurs it. False positives: " +
+  "software updaters, telemetry, NTP, mail and chat clients, monitoring " +
+  "agents and internal services (DNS resolvers, domain controllers) also " +
+  "keep time; look for rare destinations. Defaults are RITA's: pairs with " +
+  "fewer than 4 distinct connection seconds are skipped, as are pairs at " +
+  "a strobe's rate (86,400 a day); skew is ignored below a quartile " +
+  "spread of 10; the histogram has 24 bins (one an hour for a window " +
+  "beyond a day), duration counts from 6 busy bins and scores 1 for 12 in " +
+  "a row, the two-level fit needs 11 busy bins, buckets bars by 5 % of " +
+  "the tallest and drops 1 outlier; loopback, link-local, multicast and " +
+  "broadcast addresses are left out, as RITA always does.";
 
 export const hypothesis =
   "An implant polls its command server at a fixed interval, with small " +
