@@ -47,6 +47,33 @@ const COMMAND_TEXT = new RegExp(
   "i",
 );
 
+/**
+ * Words, in lower case, that every query string `queryEvidence` flags
+ * contains, so that SQL can set the rest aside before TypeScript reads
+ * them: the parameter names, the commands' own words as a URL writes
+ * them (`+` for a space), and the base64 of a command at the start of a
+ * value (the first whole three-byte groups of its text, which do not
+ * change with what follows).
+ */
+export const QUERY_WORDS: readonly string[] = [
+  ...new Set([
+    ...["cmd", "command", "exec", "shell", "proxy", "whoami", "ipconfig"],
+    ...["ifconfig", "systeminfo", "tasklist", "netstat", "uname", "pwsh"],
+    ...["powershell", "certutil", "bitsadmin", "wget", "curl", "chmod"],
+    ...["/bin/", "2fbin", "net+", "ls+-", "dir+", "cat+", "nc+", "ncat"],
+    ...[";", "|"],
+    ...[
+      ...["whoami", "ipconfig", "ifconfig", "systeminfo", "tasklist"],
+      ...["netstat", "uname", "ls -", "dir ", "cat ", "net ", "cmd", "pwsh"],
+      ...["powershell", "/bin/", "wget ", "curl ", "nc ", "certutil"],
+      ...["bitsadmin", "chmod "],
+    ].map((command) => {
+      const whole = command.slice(0, command.length - command.length % 3);
+      return btoa(whole).toLowerCase();
+    }),
+  ]),
+];
+
 /** Base64 text long enough to hold a command; `=` padding at the end. */
 const BASE64 = /^[A-Za-z0-9+/]{8,}={0,2}$/;
 

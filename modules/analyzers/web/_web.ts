@@ -49,8 +49,8 @@ export const SCRIPT_EXTENSIONS = [
   "pl",
 ];
 
-/** Words the analyzers write into SQL text: letters, digits, `. / : ; -`. */
-const SAFE_WORD = /^[a-z0-9./:; -]+$/;
+/** Words the analyzers write into SQL text: see `likeTest`. */
+const SAFE_WORD = /^[a-z0-9./:;|+ -]+$/;
 
 /** SQL true when `column`, lower-cased, contains any of `words`. */
 export function containsAny(column: string, words: readonly string[]): string {
@@ -58,15 +58,26 @@ export function containsAny(column: string, words: readonly string[]): string {
 }
 
 /**
- * SQL true when the lower-cased path ends in a script extension, or has
- * one before a `;` parameter (Tomcat's `;jsessionid=`).
+ * SQL that keeps the paths `isScriptPath` may accept and few others: a
+ * dot and the first three letters of a script extension. Eleven LIKE
+ * tests a row instead of forty; `isScriptPath` then decides.
  */
 export function scriptPath(column: string): string {
-  const tests = SCRIPT_EXTENSIONS.flatMap((extension) => [
-    likeTest(column, `%.${extension}`),
-    likeTest(column, `%.${extension};%`),
-  ]);
-  return `(${tests.join(" OR ")})`;
+  const stems = new Set(SCRIPT_EXTENSIONS.map((e) => `.${e.slice(0, 3)}`));
+  return containsAny(column, [...stems]);
+}
+
+const SCRIPT = new RegExp(
+  String.raw`\.(${SCRIPT_EXTENSIONS.join("|")})(;[^/]*)?$`,
+  "i",
+);
+
+/**
+ * Whether a path names a script: it ends in a script extension, or has
+ * one before a `;` parameter (Tomcat's `;jsessionid=`).
+ */
+export function isScriptPath(path: string): boolean {
+  return SCRIPT.test(path);
 }
 
 /**
@@ -86,14 +97,16 @@ export function firstWordFound(
 /**
  * `LOWER(column) LIKE 'pattern'`. Only the analyzers' own words reach SQL
  * text, and they are checked here so that a careless edit to a list (a
- * quote, a `_` wildcard, a `?` the connector would bind) fails at once.
+ * quote, a `%` or `_` wildcard, a `?` the connector would bind) fails at
+ * once: lower-case letters, digits, space and `. / : ; | + -` pass.
  */
 function likeTest(column: string, pattern: string): string {
   const word = pattern.replaceAll("%", "");
   if (!SAFE_WORD.test(word)) {
     throw new TypeError(
       `Cannot use "${word}" in a web analyzer's SQL: only lower-case ` +
-        "letters, digits and . / : ; - are allowed in its word lists.",
+        "letters, digits, space and . / : ; | + - are allowed in its word " +
+        "lists.",
     );
   }
   return `LOWER(${column}) LIKE '${pattern}'`;

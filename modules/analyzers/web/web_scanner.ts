@@ -145,50 +145,83 @@ export const SCRIPTING_AGENTS = [
   "httpie",
 ];
 
+/**
+ * One pass over the requests, joined only to the few user agents that
+ * name a tool: joins between two large derived tables run as nested
+ * loops on MariaDB, which cannot index their text columns.
+ *
+ * agents: the tool each distinct user agent names, so that the word lists
+ * are matched once per agent, not once per request; the CASE reads
+ * MIN(user_agent), the group's own value, so that no database pushes it
+ * back down onto every row.
+ *
+ * requests: each request with its agent's tool and, for a client error,
+ * the seconds since the client's `errors`-th error before it (LAG over
+ * the client's errors alone): at most `minutes` means a burst.
+ *
+ * clients: per client. A scanner's mark in the target is looked for only
+ * in the requests that failed: that is where its probes end, and it
+ * spares the test on every page a browser fetched.
+ */
 const QUERY = `
-WITH errors AS (
-  SELECT client_ip,
-         %EPOCH% - LAG(%EPOCH%, ?) OVER (
-           PARTITION BY client_ip ORDER BY time) AS span
+WITH agents AS (
+  SELECT user_agent,
+         CASE ${firstWordFound(["MIN(user_agent)"], SCANNER_AGENTS)} END
+           AS scanner_agent,
+         CASE ${firstWordFound(["MIN(user_agent)"], SCRIPTING_AGENTS)} END
+           AS scripting_agent
   FROM web
-  WHERE ${CLIENT_ERROR} AND client_ip IS NOT NULL AND %WINDOW%
+  WHERE user_agent IS NOT NULL AND %WINDOW%
+  GROUP BY user_agent
 ),
-bursts AS (
-  SELECT client_ip, MIN(span) AS burst_span
-  FROM errors
-  GROUP BY client_ip
+tools AS (
+  SELECT user_agent, scanner_agent, scripting_agent
+  FROM agents
+  WHERE scanner_agent IS NOT NULL OR scripting_agent IS NOT NULL
+),
+requests AS (
+  SELECT w.client_ip, w.path, w.method, w.url, w.time,
+         CASE WHEN ${CLIENT_ERROR} THEN 1 ELSE 0 END AS failed,
+         t.scanner_agent, t.scripting_agent,
+         CASE WHEN ${CLIENT_ERROR} THEN
+           %EPOCH% - LAG(%EPOCH%, ?) OVER (
+             PARTITION BY w.client_ip,
+                          CASE WHEN ${CLIENT_ERROR} THEN 1 ELSE 0 END
+             ORDER BY w.time)
+         END AS span
+  FROM web w
+  LEFT JOIN tools t ON t.user_agent = w.user_agent
+  WHERE w.client_ip IS NOT NULL AND %WINDOW%
 ),
 clients AS (
-  SELECT client_ip, COUNT(*) AS requests,
-         SUM(CASE WHEN ${CLIENT_ERROR} THEN 1 ELSE 0 END) AS client_errors,
+  SELECT client_ip, COUNT(*) AS requests, SUM(failed) AS client_errors,
          COUNT(DISTINCT path) AS paths,
-         COUNT(DISTINCT CASE WHEN ${CLIENT_ERROR} THEN path END)
-           AS error_paths,
-         MIN(CASE ${firstWordFound(["user_agent"], SCANNER_AGENTS)} END)
-           AS scanner_agent,
-         MIN(CASE ${firstWordFound(["method", "url"], SCANNER_MARKS)} END)
-           AS scanner_mark,
-         MIN(CASE ${firstWordFound(["user_agent"], SCRIPTING_AGENTS)} END)
-           AS scripting_agent,
+         COUNT(DISTINCT CASE WHEN failed = 1 THEN path END) AS error_paths,
+         MIN(scanner_agent) AS scanner_agent,
+         MIN(CASE ${firstWordFound(["method"], SCANNER_MARKS)} END)
+           AS method_mark,
+         MIN(CASE WHEN failed = 1 THEN
+           CASE ${firstWordFound(["url"], SCANNER_MARKS)} END END)
+           AS target_mark,
+         MIN(scripting_agent) AS scripting_agent, MIN(span) AS burst_span,
          MIN(time) AS first_seen, MAX(time) AS last_seen
-  FROM web
-  WHERE client_ip IS NOT NULL AND %WINDOW%
+  FROM requests
   GROUP BY client_ip
 ),
 signs AS (
-  SELECT c.client_ip, c.requests, c.client_errors, c.paths, c.error_paths,
-         c.scanner_agent, c.scanner_mark, c.scripting_agent, c.first_seen,
-         c.last_seen, b.burst_span,
-         CASE WHEN b.burst_span <= ? THEN 1 ELSE 0 END AS burst,
-         CASE WHEN c.client_errors > ? AND 2 * c.client_errors > c.requests
+  SELECT client_ip, requests, client_errors, paths, error_paths,
+         scanner_agent, COALESCE(method_mark, target_mark) AS scanner_mark,
+         scripting_agent, burst_span, first_seen, last_seen,
+         CASE WHEN burst_span <= ? THEN 1 ELSE 0 END AS burst,
+         CASE WHEN client_errors > ? AND 2 * client_errors > requests
               THEN 1 ELSE 0 END AS mostly_errors,
-         CASE WHEN c.error_paths > ? THEN 1 ELSE 0 END AS missing_paths,
-         CASE WHEN c.scanner_agent IS NOT NULL OR c.scanner_mark IS NOT NULL
+         CASE WHEN error_paths > ? THEN 1 ELSE 0 END AS missing_paths,
+         CASE WHEN scanner_agent IS NOT NULL OR method_mark IS NOT NULL
+                OR target_mark IS NOT NULL
               THEN 2 ELSE 0 END AS named,
-         CASE WHEN c.scripting_agent IS NOT NULL THEN 1 ELSE 0 END
+         CASE WHEN scripting_agent IS NOT NULL THEN 1 ELSE 0 END
            AS scripting
-  FROM clients c
-  LEFT JOIN bursts b ON b.client_ip = c.client_ip
+  FROM clients
 )
 SELECT client_ip,
        burst + mostly_errors + missing_paths + named + scripting AS score,
@@ -223,8 +256,8 @@ export async function launch(
   const sql = QUERY.replaceAll("%WINDOW%", window.sql)
     .replaceAll("%EPOCH%", epochSeconds(connection.dialect, "time"));
   const found = await connection.query(sql, [
-    errors,
     ...window.params,
+    errors,
     ...window.params,
     seconds,
     errors,

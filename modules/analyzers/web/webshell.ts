@@ -6,7 +6,11 @@
  * @module
  */
 
-import { timestampSeconds, timeWindow } from "../../../engine/analysis.ts";
+import {
+  type Condition,
+  timestampSeconds,
+  timeWindow,
+} from "../../../engine/analysis.ts";
 import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
 import type {
   Connection,
@@ -15,11 +19,12 @@ import type {
   Result,
   SqlValue,
 } from "../../../engine/types.ts";
-import { isTunnelSetup, queryEvidence } from "./_queries.ts";
+import { isTunnelSetup, QUERY_WORDS, queryEvidence } from "./_queries.ts";
 import {
   afterKey,
   ANSWERED,
   containsAny,
+  isScriptPath,
   PAGE_ROWS,
   pagedRows,
   round3,
@@ -101,77 +106,66 @@ const IS_UPLOAD = `CASE WHEN method IN ('PUT', 'MOVE', 'COPY')
   THEN 1 ELSE 0 END`;
 
 /**
- * Words that single out a short query string worth reading; every query
- * of ten characters or more is read, since base64 hides the words.
+ * The query strings worth reading in TypeScript: those of answered
+ * script requests that contain one of the words any evidence needs.
  */
-const SHORT_QUERY_WORDS = ["cmd", "exec", "shell", "proxy", "whoami"];
-
 const SUSPECT_QUERIES = `
 SELECT client_ip, path, query, COUNT(*) AS requests
 FROM web
 WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${scriptPath("path")}
-  AND query IS NOT NULL
-  AND (LENGTH(query) >= 10 OR ${containsAny("query", SHORT_QUERY_WORDS)})
+  AND query IS NOT NULL AND ${containsAny("query", QUERY_WORDS)}
   AND %WINDOW% AND %AFTER%
 GROUP BY client_ip, path, query
 ORDER BY client_ip, path, query
 LIMIT ${PAGE_ROWS}`;
 
-/**
- * Per client and script: counts, the clients the script answered, when
- * it was first answered to anything but an upload (born), and this
- * client's last upload at or before that.
- */
+/** The clients that uploaded something: few, even on a busy site. */
+const UPLOADERS = `
+SELECT client_ip
+FROM web
+WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${IS_UPLOAD} = 1
+  AND %WINDOW% AND %AFTER%
+GROUP BY client_ip
+ORDER BY client_ip
+LIMIT ${PAGE_ROWS}`;
+
+/** Per client and script: the requests the script answered. */
 const PAIRS = `
-WITH answered AS (
-  SELECT client_ip, path, method, time, ${IS_UPLOAD} AS is_upload
-  FROM web
-  WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${scriptPath("path")}
-    AND %WINDOW%
-),
-scripts AS (
-  SELECT path, COUNT(DISTINCT client_ip) AS clients,
-         MIN(CASE WHEN is_upload = 0 THEN time END) AS born
-  FROM answered
-  GROUP BY path
-),
-uploads AS (
-  SELECT client_ip, time
-  FROM web
-  WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${IS_UPLOAD} = 1
-    AND %WINDOW%
-),
-pairs AS (
-  SELECT client_ip, path, COUNT(*) AS requests,
-         SUM(CASE WHEN method = 'POST' THEN 1 ELSE 0 END) AS posts,
-         MIN(time) AS first_seen, MAX(time) AS last_seen
-  FROM answered
-  WHERE %PAIRS%
-  GROUP BY client_ip, path
-),
-found AS (
-  SELECT p.client_ip, p.path, p.requests, p.posts, s.clients,
-         p.first_seen, p.last_seen, s.born,
-         (SELECT MAX(u.time) FROM uploads u
-          WHERE u.client_ip = p.client_ip AND u.time <= s.born)
-           AS upload_time
-  FROM pairs p
-  JOIN scripts s ON s.path = p.path
-)
-SELECT client_ip, path, requests, posts, clients, first_seen, last_seen,
-       born, upload_time
-FROM found
-WHERE %FOUND%
+SELECT client_ip, path, COUNT(*) AS requests,
+       SUM(CASE WHEN method = 'POST' THEN 1 ELSE 0 END) AS posts,
+       MIN(time) AS first_seen, MAX(time) AS last_seen
+FROM web
+WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${scriptPath("path")}
+  AND %WINDOW% AND %SCOPE% AND %AFTER%
+GROUP BY client_ip, path
+HAVING %HAVING%
 ORDER BY client_ip, path
 LIMIT ${PAGE_ROWS}`;
 
-/** The upload that a script's birth followed, to name it in the reasons. */
-const UPLOAD = `
-SELECT method, path
+/**
+ * Per script: the clients it answered, and when it was first answered to
+ * anything but an upload (born).
+ */
+const SCRIPTS = `
+SELECT path, COUNT(DISTINCT client_ip) AS clients,
+       MIN(CASE WHEN ${IS_UPLOAD} = 0 THEN time END) AS born
 FROM web
-WHERE client_ip = ? AND time = ? AND ${ANSWERED} AND ${IS_UPLOAD} = 1
-ORDER BY method, path
-LIMIT 1`;
+WHERE ${ANSWERED} AND client_ip IS NOT NULL AND %WINDOW% AND %SCOPE%
+GROUP BY path`;
+
+/** The uploads of some clients, in the order they came. */
+const UPLOADS = `
+SELECT client_ip, time, method, path
+FROM web
+WHERE ${ANSWERED} AND ${IS_UPLOAD} = 1 AND %WINDOW% AND %SCOPE%
+ORDER BY client_ip, time, method, path`;
+
+/**
+ * Pairs scored together: each batch reads its scripts' figures and its
+ * clients' uploads in one statement each, with two parameters a pair at
+ * most.
+ */
+const BATCH_PAIRS = 100;
 
 const COLUMNS = [
   "client_ip",
@@ -202,83 +196,115 @@ interface Example {
   setup: boolean;
 }
 
-/** One client and script, with its counts and the evidence found. */
-interface Candidate {
+/** One client and script, as PAIRS counts it. */
+interface Pair {
   client: string;
   path: string;
   requests: number;
   posts: number;
-  clients: number;
   firstSeen: string;
   lastSeen: string;
-  born: string | null;
-  uploadTime: string | null;
+}
+
+/** A scored pair: its result row and what it ranks by. */
+interface Candidate extends Pair {
+  clients: number;
   score: number;
   reasons: string[];
 }
 
+/** What one upload request was. */
+interface Upload {
+  time: string;
+  method: string;
+  path: string;
+}
+
+/**
+ * The work is split so that no statement joins two large groupings
+ * (MariaDB cannot index a derived table's text columns, so it runs such
+ * a join as a nested loop): SQL finds the candidate pairs and the
+ * figures of their scripts and uploads, and TypeScript puts them
+ * together. Candidates are pairs with query strings worth a look, pairs
+ * of clients that uploaded, and pairs with at least `min_posts` POSTs;
+ * no other pair can show any evidence.
+ */
 export async function launch(
   connection: Connection,
   params: Params,
 ): Promise<Result> {
-  const limit = Number(params.limit);
-  const rare = [Number(params.max_clients), Number(params.min_posts)];
-  const found = await suspectQueries(connection, params);
-  const ranked = new TopRows(limit);
+  const window = timeWindow("time", params);
+  const found = await suspectQueries(connection, window);
+  const scorer = new Scorer(connection, window, params, found);
 
-  const evidence = `upload_time IS NOT NULL OR (clients <= ? AND posts >= ?)`;
-  const pages = pagedRows(connection, (after) => {
-    const keyset = afterKey(["client_ip", "path"], after);
-    return pairsQuery(params, keyset.sql, keyset.params, evidence, rare);
-  }, 2);
-  for await (const row of pages) {
-    const key = pairKey(row[0], row[1]);
-    ranked.add(scored(row, found.get(key), rare));
-    found.delete(key);
+  const minPosts = {
+    sql: "SUM(CASE WHEN method = 'POST' THEN 1 ELSE 0 END) >= ?",
+    params: [Number(params.min_posts)],
+  };
+  await scorer.take(pairs(connection, window, ALL, minPosts));
+  for (const clients of chunks(await uploaders(connection, window))) {
+    const scope = { sql: inList("client_ip", clients.length), params: clients };
+    await scorer.take(pairs(connection, window, scope, ALL));
+  }
+  const rest = [...found.keys()].map((key) => JSON.parse(key) as string[]);
+  for (const batch of chunks(rest)) {
+    const scope = {
+      sql: `(${batch.map(() => "(client_ip = ? AND path = ?)").join(" OR ")})`,
+      params: batch.flat(),
+    };
+    await scorer.take(pairs(connection, window, scope, ALL));
   }
 
-  // Pairs whose only evidence is in their query strings.
-  for (const [key, findings] of found) {
-    const [client, path] = JSON.parse(key) as [string, string];
-    const exact = "client_ip = ? AND path = ?";
-    const { sql, params: values } = pairsQuery(
-      params,
-      exact,
-      [client, path],
-      "1 = 1",
-      [],
-    );
-    const { rows } = await connection.query(sql, values);
-    ranked.add(scored(rows[0], findings, rare));
-  }
-
-  const rows: SqlValue[][] = [];
-  for (const candidate of ranked.best()) {
-    rows.push(await finding(connection, candidate));
-  }
-  return { columns: COLUMNS, rows };
+  const ranked = await scorer.best();
+  return { columns: COLUMNS, rows: ranked.map(row) };
 }
 
-/** The PAIRS statement for a selection of pairs and of evidence. */
-function pairsQuery(
-  params: Params,
-  pairs: string,
-  pairParams: SqlValue[],
-  found: string,
-  foundParams: SqlValue[],
-): { sql: string; params: SqlValue[] } {
-  const window = timeWindow("time", params);
-  return {
-    sql: PAIRS.replaceAll("%WINDOW%", window.sql)
-      .replace("%PAIRS%", pairs)
-      .replace("%FOUND%", found),
-    params: [
-      ...window.params,
-      ...window.params,
-      ...pairParams,
-      ...foundParams,
-    ],
-  };
+/** SQL with `?` placeholders and their values. */
+interface Clause {
+  sql: string;
+  params: SqlValue[];
+}
+
+const ALL: Clause = { sql: "1 = 1", params: [] };
+
+/** The PAIRS of a scope whose groups pass `having`, a page at a time. */
+function pairs(
+  connection: Connection,
+  window: Condition,
+  scope: Clause,
+  having: Clause,
+): AsyncGenerator<SqlValue[]> {
+  return pagedRows(connection, (after) => {
+    const keyset = afterKey(["client_ip", "path"], after);
+    return {
+      sql: PAIRS.replace("%WINDOW%", window.sql).replace("%SCOPE%", scope.sql)
+        .replace("%AFTER%", keyset.sql).replace("%HAVING%", having.sql),
+      params: [
+        ...window.params,
+        ...scope.params,
+        ...keyset.params,
+        ...having.params,
+      ],
+    };
+  }, 2);
+}
+
+/** Every client that uploaded something inside the window. */
+async function uploaders(
+  connection: Connection,
+  window: Condition,
+): Promise<string[]> {
+  const clients: string[] = [];
+  const rows = pagedRows(connection, (after) => {
+    const keyset = afterKey(["client_ip"], after);
+    return {
+      sql: UPLOADERS.replace("%WINDOW%", window.sql)
+        .replace("%AFTER%", keyset.sql),
+      params: [...window.params, ...keyset.params],
+    };
+  }, 1);
+  for await (const [client] of rows) clients.push(String(client));
+  return clients;
 }
 
 /**
@@ -287,9 +313,8 @@ function pairsQuery(
  */
 async function suspectQueries(
   connection: Connection,
-  params: Params,
+  window: Condition,
 ): Promise<Map<string, QueryFindings>> {
-  const window = timeWindow("time", params);
   const found = new Map<string, QueryFindings>();
   const rows = pagedRows(connection, (after) => {
     const keyset = afterKey(["client_ip", "path", "query"], after);
@@ -300,9 +325,10 @@ async function suspectQueries(
     };
   }, 3);
   for await (const [client, path, query, requests] of rows) {
+    if (!isScriptPath(String(path))) continue;
     const kind = queryEvidence(String(query));
     if (!kind) continue;
-    const key = pairKey(client, path);
+    const key = pairKey(String(client), String(path));
     const findings = found.get(key) ?? { command: 0, tunnel: 0 };
     const example = {
       query: String(query),
@@ -328,83 +354,202 @@ function better(example: Example, kept: Example | undefined): boolean {
   return example.requests > kept.requests;
 }
 
-/** A candidate with its score and reasons, from a row of PAIRS. */
-function scored(
-  row: SqlValue[],
-  findings: QueryFindings | undefined,
-  [maxClients, minPosts]: number[],
-): Candidate {
-  const [client, path, requests, posts, clients] = row;
-  const [firstSeen, lastSeen, born, uploadTime] = row.slice(5);
-  const candidate: Candidate = {
-    client: String(client),
-    path: String(path),
-    requests: Number(requests),
-    posts: Number(posts),
-    clients: Number(clients),
-    firstSeen: String(firstSeen),
-    lastSeen: String(lastSeen),
-    born: born === null ? null : String(born),
-    uploadTime: uploadTime === null ? null : String(uploadTime),
-    score: 0,
-    reasons: [],
-  };
-  const reasons = candidate.reasons;
-  if (candidate.uploadTime !== null) reasons.push("upload");
-  if (findings?.command) {
-    reasons.push(
-      `commands in the query string of ${findings.command} requests ` +
-        `(${quoted(findings.commandExample!.query)})`,
-    );
+/**
+ * Scores candidate pairs a batch at a time and keeps the best: by score,
+ * then requests, then first seen, client and path, a full tie-break. A
+ * pair found twice (it has POSTs and its client uploaded) is scored
+ * once. It holds the keys of the pairs taken, one batch, and about twice
+ * the limit of candidates.
+ */
+class Scorer {
+  #taken = new Set<string>();
+  #batch: Pair[] = [];
+  #kept: Candidate[] = [];
+  #limit: number;
+  #maxClients: number;
+  #minPosts: number;
+
+  constructor(
+    readonly connection: Connection,
+    readonly window: Condition,
+    params: Params,
+    readonly found: Map<string, QueryFindings>,
+  ) {
+    this.#limit = Number(params.limit);
+    this.#maxClients = Number(params.max_clients);
+    this.#minPosts = Number(params.min_posts);
   }
-  if (findings?.tunnel) {
-    reasons.push(
-      `tunnelling parameters in ${findings.tunnel} requests ` +
-        `(${quoted(findings.tunnelExample!.query)})`,
-    );
+
+  async take(rows: AsyncIterable<SqlValue[]>): Promise<void> {
+    for await (const [client, path, requests, posts, first, last] of rows) {
+      const pair: Pair = {
+        client: String(client),
+        path: String(path),
+        requests: Number(requests),
+        posts: Number(posts),
+        firstSeen: String(first),
+        lastSeen: String(last),
+      };
+      const key = pairKey(pair.client, pair.path);
+      if (!isScriptPath(pair.path) || this.#taken.has(key)) continue;
+      this.#taken.add(key);
+      this.#batch.push(pair);
+      if (this.#batch.length >= BATCH_PAIRS) await this.#score();
+    }
   }
-  if (candidate.clients <= maxClients && candidate.posts >= minPosts) {
-    reasons.push(
-      `${candidate.posts} POSTs to a script answered to ` +
-        `${candidate.clients} client${candidate.clients === 1 ? "" : "s"}`,
-    );
+
+  async best(): Promise<Candidate[]> {
+    await this.#score();
+    this.#trim();
+    return this.#kept;
   }
-  candidate.score = reasons.length;
-  return candidate;
+
+  async #score(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = [];
+    if (batch.length === 0) return;
+    const scripts = await this.#scripts(batch);
+    const uploads = await this.#uploads(batch);
+    for (const pair of batch) {
+      const script = scripts.get(pair.path)!;
+      const findings = this.found.get(pairKey(pair.client, pair.path));
+      const candidate = {
+        ...pair,
+        clients: script.clients,
+        score: 0,
+        reasons: this.#reasons(pair, script, uploads, findings),
+      };
+      candidate.score = candidate.reasons.length;
+      if (candidate.score === 0) continue;
+      this.#kept.push(candidate);
+      if (this.#kept.length >= 2 * this.#limit + BATCH_PAIRS) this.#trim();
+    }
+  }
+
+  #reasons(
+    pair: Pair,
+    script: { clients: number; born: string | null },
+    uploads: Map<string, Upload[]>,
+    findings: QueryFindings | undefined,
+  ): string[] {
+    const reasons: string[] = [];
+    const upload = lastUpload(pair, script.born, uploads.get(pair.client));
+    if (upload) {
+      const gap = timestampSeconds(script.born!) -
+        timestampSeconds(upload.time);
+      reasons.push(
+        `first answered ${round3(gap)} s after this client's ` +
+          `${upload.method} ${upload.path}`,
+      );
+    }
+    if (findings?.command) {
+      reasons.push(
+        `commands in the query string of ${counted(findings.command)} ` +
+          `(${quoted(findings.commandExample!.query)})`,
+      );
+    }
+    if (findings?.tunnel) {
+      reasons.push(
+        `tunnelling parameters in ${counted(findings.tunnel)} ` +
+          `(${quoted(findings.tunnelExample!.query)})`,
+      );
+    }
+    if (script.clients <= this.#maxClients && pair.posts >= this.#minPosts) {
+      reasons.push(
+        `${pair.posts} POSTs to a script answered to ` +
+          `${script.clients} client${script.clients === 1 ? "" : "s"}`,
+      );
+    }
+    return reasons;
+  }
+
+  /** Each script's clients and birth, for the scripts of a batch. */
+  async #scripts(
+    batch: Pair[],
+  ): Promise<Map<string, { clients: number; born: string | null }>> {
+    const paths = [...new Set(batch.map((pair) => pair.path))];
+    const { rows } = await this.connection.query(
+      SCRIPTS.replace("%WINDOW%", this.window.sql)
+        .replace("%SCOPE%", inList("path", paths.length)),
+      [...this.window.params, ...paths],
+    );
+    return new Map(rows.map(([path, clients, born]) => [String(path), {
+      clients: Number(clients),
+      born: born === null ? null : String(born),
+    }]));
+  }
+
+  /** The uploads of the clients of a batch, each client's in order. */
+  async #uploads(batch: Pair[]): Promise<Map<string, Upload[]>> {
+    const clients = [...new Set(batch.map((pair) => pair.client))];
+    const { rows } = await this.connection.query(
+      UPLOADS.replace("%WINDOW%", this.window.sql)
+        .replace("%SCOPE%", inList("client_ip", clients.length)),
+      [...this.window.params, ...clients],
+    );
+    const uploads = new Map<string, Upload[]>();
+    for (const [client, time, method, path] of rows) {
+      const list = uploads.get(String(client)) ?? [];
+      list.push({
+        time: String(time),
+        method: String(method),
+        path: String(path),
+      });
+      uploads.set(String(client), list);
+    }
+    return uploads;
+  }
+
+  #trim(): void {
+    this.#kept.sort(byRank);
+    this.#kept.length = Math.min(this.#kept.length, this.#limit);
+  }
 }
 
 /**
- * The result row of a ranked candidate. The upload reason is spelt out
- * only here, for the few rows shown, since naming the upload takes a
- * query of its own.
+ * The client's last upload at or before the script's birth, if any. A
+ * POST to the script itself is not its upload: an upload form's handler
+ * does not create itself, while a PUT does create the file it names.
+ * Time stamps compare as text, as they sort.
  */
-async function finding(
-  connection: Connection,
-  candidate: Candidate,
-): Promise<SqlValue[]> {
-  const reasons = [...candidate.reasons];
-  if (reasons[0] === "upload") {
-    const upload = await connection.query(UPLOAD, [
-      candidate.client,
-      candidate.uploadTime,
-    ]);
-    const [method, path] = upload.rows[0] ?? ["an upload", ""];
-    const gap = timestampSeconds(candidate.born!) -
-      timestampSeconds(candidate.uploadTime!);
-    reasons[0] = `first answered ${round3(gap)} s after this client's ` +
-      `${method} ${path}`.trimEnd();
-  }
+function lastUpload(
+  pair: Pair,
+  born: string | null,
+  uploads: Upload[] | undefined,
+): Upload | undefined {
+  if (born === null || !uploads) return undefined;
+  return uploads.findLast((upload) =>
+    upload.time <= born &&
+    !(upload.method === "POST" && upload.path === pair.path)
+  );
+}
+
+function row(candidate: Candidate): SqlValue[] {
   return [
     candidate.client,
     candidate.path,
     candidate.score,
-    reasons.join("; "),
+    candidate.reasons.join("; "),
     candidate.requests,
     candidate.posts,
     candidate.clients,
     candidate.firstSeen,
     candidate.lastSeen,
   ];
+}
+
+/** `column IN (?, ?, ...)` for `count` values. */
+function inList(column: string, count: number): string {
+  return `${column} IN (${Array(count).fill("?").join(", ")})`;
+}
+
+/** Slices of at most BATCH_PAIRS items. */
+function chunks<T>(items: T[]): T[][] {
+  const slices: T[][] = [];
+  for (let start = 0; start < items.length; start += BATCH_PAIRS) {
+    slices.push(items.slice(start, start + BATCH_PAIRS));
+  }
+  return slices;
 }
 
 /** A piece of attacker-written query string, cut short for the reasons. */
@@ -414,34 +559,12 @@ function quoted(query: string): string {
     : query;
 }
 
-function pairKey(client: SqlValue, path: SqlValue): string {
-  return JSON.stringify([String(client), String(path)]);
+function counted(requests: number): string {
+  return `${requests} request${requests === 1 ? "" : "s"}`;
 }
 
-/**
- * The best candidates seen so far, by score, then requests, then first
- * seen, client and path: a full tie-break. Holds at most about twice the
- * limit, so memory does not grow with the log.
- */
-class TopRows {
-  #kept: Candidate[] = [];
-  constructor(readonly limit: number) {}
-
-  add(candidate: Candidate): void {
-    if (candidate.score === 0) return;
-    this.#kept.push(candidate);
-    if (this.#kept.length >= 2 * this.limit + 100) this.#trim();
-  }
-
-  best(): Candidate[] {
-    this.#trim();
-    return this.#kept;
-  }
-
-  #trim(): void {
-    this.#kept.sort(byRank);
-    this.#kept.length = Math.min(this.#kept.length, this.limit);
-  }
+function pairKey(client: string, path: string): string {
+  return JSON.stringify([client, path]);
 }
 
 function byRank(a: Candidate, b: Candidate): number {
