@@ -31,8 +31,8 @@ const COMMAND_PARAMETERS = new Set([
  */
 const COMMAND_TEXT = new RegExp(
   [
-    String
-      .raw`^\s*(whoami|ipconfig|ifconfig|systeminfo|tasklist|netstat)(\s|$|;|\|)`,
+    String.raw`^\s*(whoami|ipconfig|ifconfig)(\s|$|;|\|)`,
+    String.raw`^\s*(systeminfo|tasklist|netstat)(\s|$|;|\|)`,
     String.raw`^\s*(uname\s+-[a-z]+|ls\s+-[a-z]+|dir\s+[a-z]:|cat\s+/)`,
     String.raw`\bnet\s+(user|localgroup|group|view|share|use)\b`,
     String.raw`\bcmd(\.exe)?\s+/[ck]\b`,
@@ -51,9 +51,11 @@ const COMMAND_TEXT = new RegExp(
  * Words, in lower case, that every query string `queryEvidence` flags
  * contains, so that SQL can set the rest aside before TypeScript reads
  * them: the parameter names, the commands' own words as a URL writes
- * them (`+` for a space), and the base64 of a command at the start of a
+ * them (`+` or `%20` for a space; in LIKE the `%` matches anything, which
+ * only lets more through), and the base64 of a command at the start of a
  * value (the first whole three-byte groups of its text, which do not
- * change with what follows).
+ * change with what follows). Not covered, so not found: commands whose
+ * `;` or `|` is percent-encoded, and base64 that starts mid-command.
  */
 export const QUERY_WORDS: readonly string[] = [
   ...new Set([
@@ -61,6 +63,7 @@ export const QUERY_WORDS: readonly string[] = [
     ...["ifconfig", "systeminfo", "tasklist", "netstat", "uname", "pwsh"],
     ...["powershell", "certutil", "bitsadmin", "wget", "curl", "chmod"],
     ...["/bin/", "2fbin", "net+", "ls+-", "dir+", "cat+", "nc+", "ncat"],
+    ...["net%20", "ls%20-", "dir%20", "cat%20", "nc%20"],
     ...[";", "|"],
     ...[
       ...["whoami", "ipconfig", "ifconfig", "systeminfo", "tasklist"],

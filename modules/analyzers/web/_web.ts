@@ -19,6 +19,17 @@ export const CLIENT_ERROR = "http_status BETWEEN 400 AND 499";
 export const ANSWERED = "http_status BETWEEN 200 AND 299";
 
 /**
+ * Requests whose client is known. Not `client_ip IS NOT NULL`: MariaDB
+ * answers that by walking its index of the column, a prefix index that
+ * costs a table lookup per row, instead of reading the table straight
+ * through (measured by the beacons analyzer: 105 s instead of 15 on a
+ * million rows). A length test uses no index. `column` is the analyzer's.
+ */
+export function knownClient(column = "client_ip"): string {
+  return `LENGTH(${column}) > 0`;
+}
+
+/**
  * Extensions that a server runs rather than sends: Java Server Pages,
  * PHP, classic ASP and ASP.NET (pages, handlers, services), ColdFusion,
  * CGI and Perl. `.cer` and `.asa` run as ASP on IIS by default and are a
@@ -50,7 +61,7 @@ export const SCRIPT_EXTENSIONS = [
 ];
 
 /** Words the analyzers write into SQL text: see `likeTest`. */
-const SAFE_WORD = /^[a-z0-9./:;|+ -]+$/;
+const SAFE_WORD = /^[a-z0-9./:;|+% -]+$/;
 
 /** SQL true when `column`, lower-cased, contains any of `words`. */
 export function containsAny(column: string, words: readonly string[]): string {
@@ -97,16 +108,18 @@ export function firstWordFound(
 /**
  * `LOWER(column) LIKE 'pattern'`. Only the analyzers' own words reach SQL
  * text, and they are checked here so that a careless edit to a list (a
- * quote, a `%` or `_` wildcard, a `?` the connector would bind) fails at
- * once: lower-case letters, digits, space and `. / : ; | + -` pass.
+ * quote, a `_` wildcard, a `?` the connector would bind) fails at once:
+ * lower-case letters, digits, space and `. / : ; | + % -` pass. A `%` is
+ * LIKE's wildcard, so a word holding one matches more, never less: only
+ * lists that narrow candidates for an exact test in TypeScript use it.
  */
 function likeTest(column: string, pattern: string): string {
   const word = pattern.replaceAll("%", "");
   if (!SAFE_WORD.test(word)) {
     throw new TypeError(
       `Cannot use "${word}" in a web analyzer's SQL: only lower-case ` +
-        "letters, digits, space and . / : ; | + - are allowed in its word " +
-        "lists.",
+        "letters, digits, space and . / : ; | + % - are allowed in its " +
+        "word lists.",
     );
   }
   return `LOWER(${column}) LIKE '${pattern}'`;

@@ -14,7 +14,7 @@ import type {
   Result,
   SqlValue,
 } from "../../../engine/types.ts";
-import { CLIENT_ERROR, firstWordFound, round3 } from "./_web.ts";
+import { CLIENT_ERROR, firstWordFound, knownClient, round3 } from "./_web.ts";
 
 export const aid = "web_scanner";
 export const name = "Web vulnerability scanners";
@@ -28,8 +28,9 @@ export const desc =
   "point each for a burst (more than `errors` client errors within " +
   "`minutes`), for mostly errors (more than `errors` 4xx that are most of " +
   "its requests) and for many missing paths (more than `errors` distinct " +
-  "paths answered 4xx); two for a scanner named in the user agent or the " +
-  "request line; one for a scripting client's user agent. False " +
+  "paths answered 4xx); two for a scanner named in the user agent, the " +
+  "method or the target of a failed request; one for a scripting " +
+  "client's user agent. False " +
   "positives: crawlers following dead links, monitoring or misconfigured " +
   "clients polling a missing URL, your own scanners and scripts. Defaults: " +
   "more than 10 client errors in 10 minutes is the Sigma rule 'Multiple " +
@@ -191,7 +192,7 @@ requests AS (
          END AS span
   FROM web w
   LEFT JOIN tools t ON t.user_agent = w.user_agent
-  WHERE w.client_ip IS NOT NULL AND %WINDOW%
+  WHERE ${knownClient("w.client_ip")} AND %WINDOW%
 ),
 clients AS (
   SELECT client_ip, COUNT(*) AS requests, SUM(failed) AS client_errors,
@@ -212,7 +213,8 @@ signs AS (
   SELECT client_ip, requests, client_errors, paths, error_paths,
          scanner_agent, COALESCE(method_mark, target_mark) AS scanner_mark,
          scripting_agent, burst_span, first_seen, last_seen,
-         CASE WHEN burst_span <= ? THEN 1 ELSE 0 END AS burst,
+         CASE WHEN ROUND(burst_span * 1000) <= ? THEN 1 ELSE 0 END
+           AS burst,
          CASE WHEN client_errors > ? AND 2 * client_errors > requests
               THEN 1 ELSE 0 END AS mostly_errors,
          CASE WHEN error_paths > ? THEN 1 ELSE 0 END AS missing_paths,
@@ -252,26 +254,32 @@ export async function launch(
 ): Promise<Result> {
   const window = timeWindow("time", params);
   const errors = Number(params.errors);
-  const seconds = Number(params.minutes) * 60;
+  // Spans compare in whole milliseconds: SQLite's are floating point and
+  // may miss an exact bound by a hair that PostgreSQL's do not.
+  const milliseconds = Math.round(Number(params.minutes) * 60_000);
   const sql = QUERY.replaceAll("%WINDOW%", window.sql)
     .replaceAll("%EPOCH%", epochSeconds(connection.dialect, "time"));
   const found = await connection.query(sql, [
     ...window.params,
     errors,
     ...window.params,
-    seconds,
+    milliseconds,
     errors,
     errors,
     params.limit,
   ]);
   return {
     columns: COLUMNS,
-    rows: found.rows.map((row) => finding(row, errors, seconds)),
+    rows: found.rows.map((row) => finding(row, errors, milliseconds)),
   };
 }
 
 /** A result row, with the reasons spelt out, from a row of QUERY. */
-function finding(row: SqlValue[], errors: number, seconds: number) {
+function finding(
+  row: SqlValue[],
+  errors: number,
+  milliseconds: number,
+): SqlValue[] {
   const [client, score, requests, clientErrors, paths, errorPaths] = row;
   const [scannerAgent, scannerMark, scriptingAgent, span, first, last] = row
     .slice(6);
@@ -283,7 +291,7 @@ function finding(row: SqlValue[], errors: number, seconds: number) {
   if (scannerMark !== null) {
     reasons.push(`scanner ${scannerMark} in the request line`);
   }
-  if (span !== null && Number(span) <= seconds) {
+  if (span !== null && Math.round(Number(span) * 1000) <= milliseconds) {
     reasons.push(
       `${errors + 1} client errors within ${round3(Number(span))} s`,
     );

@@ -25,6 +25,7 @@ import {
   ANSWERED,
   containsAny,
   isScriptPath,
+  knownClient,
   PAGE_ROWS,
   pagedRows,
   round3,
@@ -43,8 +44,8 @@ export const desc =
   "point each for: (a) the script was first answered after this client " +
   "uploaded something (a PUT, MOVE or COPY, or a POST to an upload or " +
   "deploy URL such as Tomcat's /manager/html/upload); (b) commands in the " +
-  "query string (cmd=, whoami, cmd /c, /bin/sh, powershell, plain or in " +
-  "base64); (c) tunnelling parameters (Tunna's ?proxy&port=&ip=, " +
+  "query string (cmd=, whoami, cmd /c, /bin/sh, powershell, plain or " +
+  "base64-encoded); (c) tunnelling parameters (Tunna's ?proxy&port=&ip=, " +
   "reGeorg's cmd=connect, read, forward); (d) the script answered few " +
   "clients and this one sent it many POSTs. POST bodies and headers are " +
   "not in access logs, so shells driven only through them (Neo-reGeorg, " +
@@ -112,7 +113,7 @@ const IS_UPLOAD = `CASE WHEN method IN ('PUT', 'MOVE', 'COPY')
 const SUSPECT_QUERIES = `
 SELECT client_ip, path, query, COUNT(*) AS requests
 FROM web
-WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${scriptPath("path")}
+WHERE ${ANSWERED} AND ${knownClient()} AND ${scriptPath("path")}
   AND query IS NOT NULL AND ${containsAny("query", QUERY_WORDS)}
   AND %WINDOW% AND %AFTER%
 GROUP BY client_ip, path, query
@@ -123,7 +124,7 @@ LIMIT ${PAGE_ROWS}`;
 const UPLOADERS = `
 SELECT client_ip
 FROM web
-WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${IS_UPLOAD} = 1
+WHERE ${ANSWERED} AND ${knownClient()} AND ${IS_UPLOAD} = 1
   AND %WINDOW% AND %AFTER%
 GROUP BY client_ip
 ORDER BY client_ip
@@ -135,7 +136,7 @@ SELECT client_ip, path, COUNT(*) AS requests,
        SUM(CASE WHEN method = 'POST' THEN 1 ELSE 0 END) AS posts,
        MIN(time) AS first_seen, MAX(time) AS last_seen
 FROM web
-WHERE ${ANSWERED} AND client_ip IS NOT NULL AND ${scriptPath("path")}
+WHERE ${ANSWERED} AND ${knownClient()} AND ${scriptPath("path")}
   AND %WINDOW% AND %SCOPE% AND %AFTER%
 GROUP BY client_ip, path
 HAVING %HAVING%
@@ -150,7 +151,7 @@ const SCRIPTS = `
 SELECT path, COUNT(DISTINCT client_ip) AS clients,
        MIN(CASE WHEN ${IS_UPLOAD} = 0 THEN time END) AS born
 FROM web
-WHERE ${ANSWERED} AND client_ip IS NOT NULL AND %WINDOW% AND %SCOPE%
+WHERE ${ANSWERED} AND ${knownClient()} AND %WINDOW% AND %SCOPE%
 GROUP BY path`;
 
 /** The uploads of some clients, in the order they came. */
