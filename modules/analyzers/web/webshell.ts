@@ -247,7 +247,8 @@ export async function launch(
     const scope = { sql: inList("client_ip", clients.length), params: clients };
     await scorer.take(pairs(connection, window, scope, ALL));
   }
-  const rest = [...found.keys()].map((key) => JSON.parse(key) as string[]);
+  const rest = [...found.keys()].filter((key) => !scorer.has(key))
+    .map((key) => JSON.parse(key) as string[]);
   for (const batch of chunks(rest)) {
     const scope = {
       sql: `(${batch.map(() => "(client_ip = ? AND path = ?)").join(" OR ")})`,
@@ -397,6 +398,11 @@ class Scorer {
       this.#batch.push(pair);
       if (this.#batch.length >= BATCH_PAIRS) await this.#score();
     }
+  }
+
+  /** Whether a pair, by its key, was taken already. */
+  has(key: string): boolean {
+    return this.#taken.has(key);
   }
 
   async best(): Promise<Candidate[]> {
