@@ -38,11 +38,33 @@ Deno.test("the demo hunt puts every planted attack first", async () => {
     const dashes = lines.findIndex((line) => /^-+( +-+)*$/.test(line));
     return [lines[0], lines[dashes + 1].split(/ {2,}/)];
   }));
-  assert.deepEqual(Object.keys(top), ["apt_ips", "apt_size", "apt_time"]);
-  assert.equal(top.apt_ips[0], PLANTED.ipBeacon.host);
-  assert.equal(top.apt_size[1], PLANTED.exfil.client);
-  assert.equal(top.apt_time[0], PLANTED.longTunnel.client);
-  assert.equal(top.apt_time[1], PLANTED.longTunnel.host);
+  assert.deepEqual(Object.keys(top), [
+    "apt_ips",
+    "apt_size",
+    "apt_time",
+    "beacons",
+    "direct_ip",
+    "large_uploads",
+    "long_connections",
+    "strobes",
+  ]);
+  const { exfil, ipBeacon, longTunnel } = PLANTED;
+  assert.equal(top.apt_ips[0], ipBeacon.host);
+  assert.equal(top.apt_size[1], exfil.client);
+  assert.deepEqual(top.apt_time.slice(0, 2), [
+    longTunnel.client,
+    longTunnel.host,
+  ]);
+  assert.deepEqual(top.beacons.slice(0, 2), [ipBeacon.client, ipBeacon.host]);
+  assert.ok(Number(top.beacons[4]) >= 0.9, `beacon score ${top.beacons[4]}`);
+  assert.deepEqual(top.direct_ip.slice(0, 2), [ipBeacon.client, ipBeacon.host]);
+  assert.deepEqual(top.large_uploads.slice(0, 2), [exfil.client, exfil.host]);
+  assert.deepEqual(top.long_connections.slice(0, 2), [
+    longTunnel.client,
+    longTunnel.host,
+  ]);
+  // Nothing in three days of browsing connects once a second all day.
+  assert.deepEqual(top.strobes, ["(0 rows)"]);
 
   // A second run starts from a fresh database: the same counts, not double.
   const second = await run();

@@ -1,8 +1,8 @@
 /**
  * `deno task demo`: a whole hunt on generated data. Writes three days of
  * Squid logs with planted attacks into `demo-data/`, collects them into a
- * fresh embedded database there, and runs every analyzer through the same
- * command line a hunter types.
+ * fresh embedded database there, and runs every analyzer of proxy logs
+ * through the same command line a hunter types.
  *
  * @module
  */
@@ -39,8 +39,12 @@ async function main(): Promise<number> {
   const status = await step(collect);
   if (status !== 0) return status;
 
+  // Only the analyzers that can read a proxy's log: the others would just
+  // say that their Zeek, Windows or web tables are missing.
   const registry = await loadRegistry();
-  for (const { module } of registry.list("analyzers")) {
+  const proxyAnalyzers = registry.list("analyzers")
+    .filter(({ module }) => module.tables?.includes("squid"));
+  for (const { module } of proxyAnalyzers) {
     const status = await step(["-a", module.aid]);
     if (status !== 0) return status;
   }
