@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { loadRegistry } from "../engine/registry.ts";
 import { formatTimestamp } from "../engine/time.ts";
 import { Workbench } from "../engine/workbench.ts";
 import { squidSample } from "../tools/squid_sample.ts";
@@ -62,4 +63,15 @@ Deno.test("CI runs the test command the README names", () => {
   assert.equal(command, "deno task test");
   const ci = Deno.readTextFileSync(join(ROOT, ".ci/run"));
   assert.match(ci, /^deno task test( |$)/m);
+});
+
+Deno.test("the README's analyzer tables name every shipped analyzer", async () => {
+  const registry = await loadRegistry();
+  const rows = new Set(
+    [...README.matchAll(/^\| `([a-z0-9_-]+)` +\|/gm)].map((match) => match[1]),
+  );
+  const missing = registry.list("analyzers")
+    .map(({ module }) => module.aid)
+    .filter((aid) => !rows.has(aid));
+  assert.deepEqual(missing, []);
 });
