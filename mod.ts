@@ -81,6 +81,7 @@ export {
 } from "./engine/params.ts";
 export { formatTimestamp, parseTimeBound } from "./engine/time.ts";
 export {
+  compareText,
   type Condition,
   epochSeconds,
   timestampSeconds,

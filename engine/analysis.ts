@@ -76,3 +76,29 @@ export function epochSeconds(dialect: Dialect, column: string): string {
 export function timestampSeconds(timestamp: string): number {
   return Date.parse(`${timestamp.replace(" ", "T")}Z`) / 1000;
 }
+
+/**
+ * Compares text the way every connector's ORDER BY does: byte by byte in
+ * UTF-8, which is code point order. JavaScript's `<` compares UTF-16 code
+ * units instead, and puts characters beyond U+FFFF before U+E000-U+FFFF,
+ * so rows ranked in TypeScript would come out in another order than the
+ * database's.
+ *
+ * @example
+ * ```ts
+ * import { compareText } from "./analysis.ts";
+ * if (compareText("\uffff", "\u{1f600}") >= 0) throw 0;
+ * if (compareText("abc", "abd") >= 0 || compareText("ab", "ab") !== 0) throw 0;
+ * ```
+ */
+export function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length < b.length ? -1 : 1;
+}

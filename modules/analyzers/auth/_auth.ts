@@ -6,6 +6,7 @@
  * @module
  */
 
+import { compareText } from "../../../engine/analysis.ts";
 import type { Dialect, SqlValue } from "../../../engine/types.ts";
 
 /**
@@ -77,24 +78,6 @@ export function epochMillis(dialect: Dialect, column: string): string {
   }
 }
 
-/**
- * Orders text as the databases do (byte by byte in UTF-8, which is code
- * point order), so that rows ranked in TypeScript tie-break exactly as an
- * ORDER BY would. JavaScript's `<` compares UTF-16 code units, which puts
- * characters above U+FFFF before U+E000 to U+FFFF.
- */
-export function compareBytes(a: string, b: string): number {
-  if (a === b) return 0;
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
-}
-
 /** One key of a ranking: what to compare, and in which direction. */
 export interface SortKey {
   /** The value of a row to compare. */
@@ -129,7 +112,7 @@ function compareValues(a: SqlValue, b: SqlValue): number {
   if (a === null || a === undefined) return -1;
   if (b === null || b === undefined) return 1;
   if (typeof a === "string" && typeof b === "string") {
-    return compareBytes(a, b);
+    return compareText(a, b);
   }
   const x = Number(a);
   const y = Number(b);

@@ -69,19 +69,3 @@ export function dottedQuadWithPort(text: string, shape: string): string {
     `${text} NOT LIKE '.%' AND ${text} NOT LIKE '%.:%' AND ` +
     `${text} NOT LIKE '%:')`;
 }
-
-/**
- * Compares text the way ORDER BY does on every database (byte-wise on
- * UTF-8, which is code point order), not by UTF-16 units as `<` does.
- */
-export function byteOrder(a: string, b: string): number {
-  if (a === b) return 0;
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length < b.length ? -1 : 1;
-}

@@ -8,7 +8,11 @@
  */
 
 import { BlockList, isIP } from "node:net";
-import { timestampSeconds, timeWindow } from "../../../engine/analysis.ts";
+import {
+  compareText,
+  timestampSeconds,
+  timeWindow,
+} from "../../../engine/analysis.ts";
 import type {
   Connection,
   Dialect,
@@ -120,22 +124,6 @@ export async function dataSpan(
     start: Math.floor(timestampSeconds(first)),
     end: Math.floor(timestampSeconds(last)),
   };
-}
-
-/**
- * Compares text the way the databases do (byte-wise on UTF-8, which is
- * code point order), not by UTF-16 units as `<` does.
- */
-export function compareText(a: string, b: string): number {
-  if (a === b) return 0;
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length < b.length ? -1 : 1;
 }
 
 /**

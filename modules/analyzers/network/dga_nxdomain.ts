@@ -11,7 +11,11 @@
  * @module
  */
 
-import { timestampSeconds, timeWindow } from "../../../engine/analysis.ts";
+import {
+  compareText,
+  timestampSeconds,
+  timeWindow,
+} from "../../../engine/analysis.ts";
 import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
 import type {
   Connection,
@@ -21,7 +25,6 @@ import type {
   SqlValue,
 } from "../../../engine/types.ts";
 import { earlier, keysetPages, later, looksRandom, splitName } from "./_dns.ts";
-import { byteOrder } from "./_network_sql.ts";
 
 export const aid = "dga_nxdomain";
 export const name = "DGA: bursts of failed lookups for random-looking domains";
@@ -150,7 +153,7 @@ export async function launch(
 
   rows.sort((a, b) =>
     Number(b[1]) - Number(a[1]) || Number(b[3]) - Number(a[3]) ||
-    byteOrder(String(a[0]), String(b[0]))
+    compareText(String(a[0]), String(b[0]))
   );
   return { columns: COLUMNS, rows: rows.slice(0, Number(params.limit)) };
 }
@@ -216,7 +219,7 @@ function burstRow(
       last: seen.last,
       seconds: timestampSeconds(seen.first),
     }))
-    .sort((a, b) => a.seconds - b.seconds || byteOrder(a.domain, b.domain));
+    .sort((a, b) => a.seconds - b.seconds || compareText(a.domain, b.domain));
   if (random.length === 0) return undefined;
 
   let peak = 0;
@@ -232,7 +235,7 @@ function burstRow(
     }
   }
 
-  const examples = random.map((r) => r.domain).sort(byteOrder)
+  const examples = random.map((r) => r.domain).sort(compareText)
     .slice(0, EXAMPLES);
   return [
     source,

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { timeWindow } from "../../../engine/analysis.ts";
+import { compareText, timeWindow } from "../../../engine/analysis.ts";
 import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
 import type {
   Connection,
@@ -28,7 +28,6 @@ import {
   namesUnder,
   splitName,
 } from "./_dns.ts";
-import { byteOrder } from "./_network_sql.ts";
 
 export const aid = "dns_tunneling";
 export const name = "DNS tunneling: domains with many unique subdomains";
@@ -148,7 +147,7 @@ export async function launch(
     .filter((t) => t.subdomains >= Number(params.min_subdomains))
     .sort((a, b) =>
       b.subdomains - a.subdomains || b.queries - a.queries ||
-      byteOrder(a.domain, b.domain)
+      compareText(a.domain, b.domain)
     )
     .slice(0, Number(params.limit));
   const askers = await sourcesOf(connection, top, window);
@@ -239,7 +238,7 @@ function busiest(counts: Map<string, number>): [string | null, number] {
   let best: string | null = null;
   let most = 0;
   for (const [source, count] of counts) {
-    if (count > most || (count === most && byteOrder(source, best!) < 0)) {
+    if (count > most || (count === most && compareText(source, best!) < 0)) {
       best = source;
       most = count;
     }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { timeWindow } from "../../../engine/analysis.ts";
+import { compareText, timeWindow } from "../../../engine/analysis.ts";
 import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
 import type {
   Connection,
@@ -16,7 +16,7 @@ import type {
   Result,
   SqlValue,
 } from "../../../engine/types.ts";
-import { byteOrder, timeBucket } from "./_network_sql.ts";
+import { timeBucket } from "./_network_sql.ts";
 
 export const aid = "port_scans";
 export const name = "Port scans: failed connections to many ports or hosts";
@@ -206,7 +206,7 @@ export async function launch(
 
   // Failed connections, most first, then the source in byte order.
   found.sort((a, b) =>
-    Number(b[5]) - Number(a[5]) || byteOrder(String(a[0]), String(b[0]))
+    Number(b[5]) - Number(a[5]) || compareText(String(a[0]), String(b[0]))
   );
   const rows = found.slice(0, Number(params.limit))
     .map(([source, ports, hosts, ...rest]) => [

@@ -11,12 +11,8 @@ import { timestampSeconds } from "../../../engine/analysis.ts";
 import { formatTimestamp } from "../../../engine/time.ts";
 import type { Connection, SqlValue } from "../../../engine/types.ts";
 
-export {
-  byColumn,
-  compareBytes,
-  compareRows,
-  type SortKey,
-} from "../auth/_auth.ts";
+export { byColumn, compareRows, type SortKey } from "../auth/_auth.ts";
+export { compareText } from "../../../engine/analysis.ts";
 
 /**
  * Process creation, from Sysmon (1) or the Security log (4688, with

@@ -19,8 +19,8 @@ import {
   abbreviates,
   byColumn,
   commandTraits,
-  compareBytes,
   compareRows,
+  compareText,
   eventStrings,
   pages,
   parseEvent,
@@ -189,7 +189,7 @@ export async function launch(
       traits.length,
       f.events,
       [...f.eventIds].sort((a, b) => a - b).join(", "),
-      [...f.users].sort(compareBytes).join(", ") || null,
+      [...f.users].sort(compareText).join(", ") || null,
       f.firstSeen,
       f.lastSeen,
     ];

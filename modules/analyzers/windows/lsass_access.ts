@@ -17,8 +17,8 @@ import type {
 } from "../../../engine/types.ts";
 import {
   byColumn,
-  compareBytes,
   compareRows,
+  compareText,
   parseMask,
   PROCESS_CREATION,
   type SortKey,
@@ -183,7 +183,7 @@ export async function launch(
     if (
       !earliest || String(first) < earliest.first ||
       (String(first) === earliest.first &&
-        compareBytes(text, earliest.line) < 0)
+        compareText(text, earliest.line) < 0)
     ) {
       finding.command = { line: text, first: String(first) };
     }
@@ -232,7 +232,7 @@ function findingOf(
     };
     findings.set(key, finding);
   }
-  if (compareBytes(spelled, finding.image) < 0) finding.image = spelled;
+  if (compareText(spelled, finding.image) < 0) finding.image = spelled;
   if (String(first) < finding.firstSeen) finding.firstSeen = String(first);
   if (String(last) > finding.lastSeen) finding.lastSeen = String(last);
   return finding;
@@ -251,10 +251,10 @@ function toRow(finding: Finding): SqlValue[] {
     evidence.length,
     evidence.join(", "),
     finding.reads,
-    [...finding.masks].sort(compareBytes).join(", ") || null,
+    [...finding.masks].sort(compareText).join(", ") || null,
     finding.commands,
     finding.command?.line ?? null,
-    [...finding.users].sort(compareBytes).join(", ") || null,
+    [...finding.users].sort(compareText).join(", ") || null,
     finding.firstSeen,
     finding.lastSeen,
   ];

@@ -18,8 +18,8 @@ import type {
 import {
   byColumn,
   commandTraits,
-  compareBytes,
   compareRows,
+  compareText,
   eventField,
   type LogonSource,
   logonSource,
@@ -239,7 +239,7 @@ function findingOf(
   if (
     host.length > finding.host.length ||
     (host.length === finding.host.length &&
-      compareBytes(host, finding.host) < 0)
+      compareText(host, finding.host) < 0)
   ) finding.host = host;
   if (stamp < finding.firstSeen) finding.firstSeen = stamp;
   if (stamp > finding.lastSeen) finding.lastSeen = stamp;
@@ -345,7 +345,7 @@ function toRow(finding: Finding): SqlValue[] {
     ...traits,
   ];
   const sorted = (set: Set<string>) =>
-    [...set].sort(compareBytes).join(", ") || null;
+    [...set].sort(compareText).join(", ") || null;
   return [
     finding.host,
     finding.taskName,
