@@ -6,13 +6,21 @@
  * @module
  */
 
-import { type Config, type Env, loadConfig } from "./config.ts";
+import {
+  type Config,
+  type Env,
+  loadConfig,
+  type Profile,
+  targetProfile,
+} from "./config.ts";
+import { displayable } from "./display.ts";
 import { GummerError, messageOf, UsageError } from "./errors.ts";
 import { resolveInputs } from "./inputs.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { type GivenValue, resolveParams } from "./params.ts";
 import { type Loaded, loadRegistry, type Registry } from "./registry.ts";
 import { rejectFile } from "./rejects.ts";
+import { maskUrl } from "./sql.ts";
 import type {
   CollectReport,
   Connection,
@@ -33,7 +41,11 @@ export interface WorkbenchOptions {
   logger?: Logger;
   /** Environment lookup. Default: the process environment. */
   env?: Env;
-  /** Connector used when a call names none. Default: from the config, sqlite. */
+  /**
+   * The database used when a call names none: a connector id, a profile's
+   * name, a database URL (`postgres://`, `mysql://`) or the path of a
+   * SQLite file (`cases/acme.db`). Default: from the config, sqlite.
+   */
   connector?: string;
 }
 
@@ -130,9 +142,14 @@ export class Workbench {
     this.#defaultConnector = options.connector ?? config.connector;
   }
 
-  /** Reads the configuration and loads every module it can find. */
+  /**
+   * Reads the configuration and loads every module it can find. A URL of
+   * an unknown scheme given as `connector` fails here, before any work.
+   */
   static async open(options: WorkbenchOptions = {}): Promise<Workbench> {
     const config = loadConfig({ env: options.env });
+    const connector = options.connector ?? config.connector;
+    if (!config.profiles[connector]) targetProfile(connector);
     const roots = [...config.modules, ...options.modules ?? []];
     const registry = await loadRegistry({ roots });
     return new Workbench(registry, config, options);
@@ -205,7 +222,8 @@ export class Workbench {
 
   /**
    * Runs an analyzer. Parameters are checked against its declaration and
-   * may be given as text, as the command line does.
+   * may be given as text, as the command line does. The result shows
+   * itself as a table in a notebook cell.
    */
   async analyze(
     aid: string,
@@ -232,23 +250,26 @@ export class Workbench {
       const ms = (performance.now() - started).toFixed(1);
       this.logger.info(`${aid}: ${result.rows.length} rows in ${ms} ms`);
       const notes = [...missing, ...result.notes ?? []];
-      return {
+      return displayable({
         ...result,
         title: result.title ?? aid,
         ...(notes.length > 0 ? { notes } : {}),
-      };
+      });
     } catch (error) {
       throw wrap(error, `The ${aid} analyzer failed`);
     }
   }
 
-  /** Runs any SQL with bound parameters (`?` placeholders). */
+  /**
+   * Runs any SQL with bound parameters (`?` placeholders). The result shows
+   * itself as a table in a notebook cell.
+   */
   async query(
     sql: string,
     options: { params?: SqlValue[]; connector?: string } = {},
   ): Promise<Result> {
     const connection = await this.connect(options.connector);
-    return await connection.query(sql, options.params ?? []);
+    return displayable(await connection.query(sql, options.params ?? []));
   }
 
   /**
@@ -278,7 +299,8 @@ export class Workbench {
 
   /**
    * The databases `-db` accepts: every connector, then every profile of
-   * the config file, each with where it points (passwords masked).
+   * the config file, each with where it points (passwords masked), then
+   * the URL or SQLite file the workbench was opened on, if it was.
    */
   databases(): DatabaseInfo[] {
     const connectors = this.list("connectors").map(({ module }) => ({
@@ -297,21 +319,50 @@ export class Workbench {
         target: this.#describe(id),
       }),
     );
-    return [...connectors, ...profiles];
+    const id = this.#defaultConnector;
+    const given = this.config.profiles[id] ? undefined : targetProfile(id);
+    const opened = given
+      ? [{
+        id: given.driver === "sqlite" ? id : maskUrl(id),
+        driver: given.driver,
+        name: given.driver === "sqlite" ? "SQLite file" : `${given.driver} URL`,
+        desc: "The database this session was opened on.",
+        target: this.#describe(id),
+      }]
+      : [];
+    return [...connectors, ...profiles, ...opened];
   }
 
-  /** The connector module and settings behind a connector id or profile. */
+  /**
+   * The connector module and settings behind a connector id, a profile,
+   * a database URL or a SQLite file's path.
+   */
   #resolve(id: string): { connector: ConnectorModule; settings: Params } {
-    const profile = this.config.profiles[id];
-    if (!profile) {
+    const given = this.#profile(id);
+    if (!given) {
       const connector = this.#connector(id);
       const settings = this.config.connectorSettings(id, connector.settings);
       return { connector, settings };
     }
-    const { driver, ...values } = profile;
+    const { driver, ...values } = given.profile;
     const connector = this.#connector(driver);
-    const settings = resolveParams(connector.settings, values, `profile ${id}`);
+    const settings = resolveParams(connector.settings, values, given.name);
     return { connector, settings };
+  }
+
+  /**
+   * The profile an id names, from the config file or, for a URL or a path,
+   * made up on the spot; with the name messages give it, password masked.
+   */
+  #profile(id: string): { profile: Profile; name: string } | undefined {
+    const named = this.config.profiles[id];
+    if (named) return { profile: named, name: `profile ${id}` };
+    const profile = targetProfile(id);
+    if (!profile) return undefined;
+    const name = profile.driver === "sqlite"
+      ? `SQLite file ${id}`
+      : `database ${maskUrl(id)}`;
+    return { profile, name };
   }
 
   #connector(id: string): ConnectorModule {
