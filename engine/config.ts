@@ -25,10 +25,11 @@
  * @module
  */
 
-import { GummerError, messageOf } from "./errors.ts";
+import { GummerError, messageOf, UsageError } from "./errors.ts";
 import { COMMIT_SECONDS } from "./collect.ts";
 import { resolveParams } from "./params.ts";
 import { splitPathList } from "./registry.ts";
+import { maskUrl } from "./sql.ts";
 import type { Params, ParamSpecs } from "./types.ts";
 
 /** The config file read when `GUMMER_CONFIG` names none. */
@@ -198,4 +199,49 @@ function checkConfigFile(parsed: unknown, file: string): ConfigFile {
     }
   }
   return config as ConfigFile;
+}
+
+/** The connector each scheme of a database URL goes to. */
+const URL_DRIVERS: Record<string, string> = {
+  postgres: "postgres",
+  postgresql: "postgres",
+  mysql: "mysql",
+  mariadb: "mysql",
+};
+
+/** Names that can only be a SQLite file: a folder in them, or its suffix. */
+const SQLITE_PATH = /[\\/]|\.(?:db|db3|sqlite|sqlite3)$/i;
+
+/**
+ * The unnamed profile that a database URL or the path of a SQLite file
+ * stands for, where a connector id or a profile's name is expected
+ * (`-db`, `Workbench.open`). A URL goes to the connector of its scheme; a
+ * path is anything with a folder in it or a SQLite file's suffix, or
+ * `:memory:`. Anything else is an id or a name: undefined.
+ *
+ * @example
+ * ```ts
+ * import { targetProfile } from "./config.ts";
+ *
+ * const pg = targetProfile("postgresql://hunter@db.example/logs");
+ * if (pg?.driver !== "postgres") throw new Error("a postgres URL");
+ * if (targetProfile("cases/acme.db")?.path !== "cases/acme.db") throw 0;
+ * if (targetProfile("prod_pg") !== undefined) throw 0;
+ * ```
+ */
+export function targetProfile(target: string): Profile | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1];
+  if (scheme !== undefined) {
+    const driver = URL_DRIVERS[scheme.toLowerCase()];
+    if (driver) return { driver, url: target };
+    const known = Object.keys(URL_DRIVERS).map((s) => `${s}://`).join(", ");
+    throw new UsageError(
+      `Cannot open the database ${maskUrl(target)}: Gummer knows URLs ` +
+        `that start with ${known}, or the path of a SQLite file.`,
+    );
+  }
+  if (target === ":memory:" || SQLITE_PATH.test(target)) {
+    return { driver: "sqlite", path: target };
+  }
+  return undefined;
 }
