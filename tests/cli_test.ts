@@ -105,6 +105,7 @@ Deno.test("lists print [aid] name with the description beneath, by aid", async (
   const heads = outputs.stdout.split("\n").filter((l) => l.startsWith("["));
   assert.deepEqual(heads, [
     "[csv] CSV",
+    "[html] HTML report",
     "[json] JSON array",
     "[ndjson] Newline-delimited JSON",
     "[table] Terminal table",
@@ -201,7 +202,7 @@ Deno.test("usage errors exit 2 with a message and no stack", async () => {
     ],
     [
       ["-a", "apt_ips", "-o", "xml"],
-      /Unknown output "xml"\. Known outputs: csv, json, ndjson, table\./,
+      /Unknown output "xml"\. Known outputs: csv, html, json, ndjson, table\./,
     ],
     [
       ["-c", "suricata", "access.log"],

@@ -47,7 +47,7 @@ Deno.test("built-in modules load without problems", async () => {
     "zeek",
   ]);
   assert.deepEqual(aids("connectors"), ["mysql", "postgres", "sqlite"]);
-  assert.deepEqual(aids("outputs"), ["csv", "json", "ndjson", "table"]);
+  assert.deepEqual(aids("outputs"), ["csv", "html", "json", "ndjson", "table"]);
 });
 
 Deno.test("modules are found in nested folders of an extra root", async () => {
@@ -172,7 +172,7 @@ Deno.test("an unknown aid is a usage error naming the aids that exist", async ()
     (error) =>
       error instanceof UsageError &&
       error.message ===
-        'Unknown output "xml". Known outputs: csv, json, ndjson, table.',
+        'Unknown output "xml". Known outputs: csv, html, json, ndjson, table.',
   );
 });
 
