@@ -21,6 +21,28 @@
  * await bench.close();
  * ```
  *
+ * @example In a notebook: results show as tables, charts as SVG
+ * ```ts
+ * import { Workbench, gapHistogram } from "./mod.ts";
+ * import { squidSample } from "./tools/squid_sample.ts";
+ *
+ * const bench = await Workbench.open({ connector: ":memory:" });
+ * const lines = [...squidSample({ days: 1, clients: 10 })].join("\n");
+ * const input = {
+ *   name: "sample.log",
+ *   open: () => Promise.resolve(new Blob([lines]).stream()),
+ * };
+ * await bench.collect("squid", [input], { rejectFile: "/dev/null" });
+ * const top = await bench.analyze("apt_ips", { params: { limit: 1 } });
+ * const calls = await bench.query(
+ *   "SELECT time, client_ip FROM squid WHERE host = ? ORDER BY time",
+ *   { params: [top.rows[0][0]] },
+ * );
+ * await bench.close();
+ * // The last value of a cell is what the notebook shows:
+ * gapHistogram(calls, { group: "client_ip", title: "The beacon's rhythm" });
+ * ```
+ *
  * @module
  */
 
@@ -40,6 +62,27 @@ export {
   Registry,
   type RegistryOptions,
 } from "./engine/registry.ts";
+export {
+  displayable,
+  type DisplayableResult,
+  type DisplayOptions,
+  JUPYTER_DISPLAY,
+  type MimeBundle,
+} from "./engine/display.ts";
+export {
+  type Chart,
+  chart,
+  type ChartOptions,
+  gapHistogram,
+  type GapHistogramOptions,
+  heatmap,
+  type HeatmapOptions,
+  type RowFilter,
+  timeline,
+  type TimelineOptions,
+  topBars,
+  type TopBarsOptions,
+} from "./engine/charts.ts";
 export { type CliIO, runCli } from "./engine/cli.ts";
 export {
   type Config,
@@ -47,6 +90,7 @@ export {
   type Env,
   loadConfig,
   type Profile,
+  targetProfile,
 } from "./engine/config.ts";
 export { GummerError, UsageError } from "./engine/errors.ts";
 export {
