@@ -653,6 +653,12 @@ export function chart(result: Result, options: ChartOptions = {}): Chart {
   if (label !== undefined && value !== undefined && (ranking || !time)) {
     return topBars(result, { ...options, label, value });
   }
+  // Most analyzers rank pairs (a source and a destination): one source
+  // repeats, but the two together name each row once.
+  const paired = value === undefined ? undefined : pairLabels(result);
+  if (paired && value !== undefined) {
+    return topBars(paired, { ...options, label: PAIR_COLUMN, value });
+  }
   if (time !== undefined) {
     const lanes = names <= AUTO_LANES ? label : undefined;
     return timeline(result, { ...options, time, label: lanes });
@@ -663,6 +669,30 @@ export function chart(result: Result, options: ChartOptions = {}): Chart {
     }): a chart needs a column of time stamps (for a timeline), or a text ` +
       "column and a numeric column (for top bars).",
   );
+}
+
+/** The label column `chart` adds for a ranking of pairs. */
+const PAIR_COLUMN = "pair";
+
+/**
+ * The result with a first column naming each row by its first two text
+ * columns (`source → destination`), when that names every row once.
+ */
+function pairLabels(result: Result): Result | undefined {
+  const text = result.columns
+    .map((_, i) => i)
+    .filter((i) => kindOf(result, i) === "text");
+  if (text.length < 2 || result.columns.includes(PAIR_COLUMN)) return;
+  const [first, second] = text;
+  const labels = result.rows.map((row) =>
+    `${valueText(row[first] ?? null)} → ${valueText(row[second] ?? null)}`
+  );
+  if (new Set(labels).size !== labels.length) return;
+  return {
+    ...result,
+    columns: [PAIR_COLUMN, ...result.columns],
+    rows: result.rows.map((row, i) => [labels[i], ...row]),
+  };
 }
 
 function distinctCount(result: Result, column: string): number {

@@ -459,6 +459,40 @@ Deno.test("chart picks bars for a ranking, a timeline for events", () => {
   assert.equal(heading(sizes.svg), "Bytes");
 });
 
+Deno.test("chart names a ranking of pairs by source and destination", () => {
+  const beacons: Result = {
+    title: "beacons",
+    columns: ["source", "destination", "connections", "first_seen"],
+    rows: [
+      ["10.0.0.5", "c2.example", 300, stamp(START)],
+      ["10.0.0.5", "cdn.example", 40, stamp(START)],
+      ["10.0.0.6", "c2.example", 12, stamp(START)],
+    ],
+  };
+  const drawn = chart(beacons);
+  assert.equal(marks(drawn.svg, "bar", "rect").length, 3);
+  assert.deepEqual(tooltips(drawn.svg, "bar"), [
+    "10.0.0.5 → c2.example: 300",
+    "10.0.0.5 → cdn.example: 40",
+    "10.0.0.6 → c2.example: 12",
+  ]);
+  assert.equal(heading(drawn.svg), "beacons: connections by pair");
+  // The result itself is left as it was.
+  assert.deepEqual(beacons.columns, [
+    "source",
+    "destination",
+    "connections",
+    "first_seen",
+  ]);
+
+  // A pair that repeats cannot name its rows: the times are drawn instead.
+  const repeated = chart({
+    ...beacons,
+    rows: [beacons.rows[0], beacons.rows[0]],
+  });
+  assert.equal(marks(repeated.svg, "dot", "circle").length, 2);
+});
+
 Deno.test("a chart carries its SVG as image/svg+xml and text/html", () => {
   const drawn = chart(HOSTS);
   const display = Symbol.for("Jupyter.display");
