@@ -19,6 +19,9 @@ import type { Result, SqlValue } from "./types.ts";
 /** The key the Deno kernel looks for on a value it is to display. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
 
+/** The key Deno's console and REPL look for to print an object their way. */
+const DENO_INSPECT = Symbol.for("Deno.customInspect");
+
 /** Outputs by MIME type, as a notebook cell shows them. */
 export type MimeBundle = Record<string, string>;
 
@@ -68,31 +71,34 @@ export function displayable<R extends Result>(
     configurable: true,
     writable: true,
   });
+  // console.log in a terminal (and Deno's REPL) prints the same table.
+  Object.defineProperty(result, DENO_INSPECT, {
+    value: () => plainText(result, maxRows).trimEnd(),
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
   return result as DisplayableResult<R>;
 }
 
 /** The bundle of a result, with at most `maxRows` rows shown. */
-async function displayBundle(
+function displayBundle(
   result: Result,
   maxRows: number,
 ): Promise<MimeBundle> {
-  return {
+  return Promise.resolve({
     "text/html": resultHtml(result, { maxRows }),
-    "text/plain": await plainText(result, maxRows),
-  };
+    "text/plain": plainText(result, maxRows),
+  });
 }
 
 /**
  * The terminal table of the first rows. A cut table ends with how many rows
  * there are in all rather than how many it shows; notes follow it.
  */
-async function plainText(result: Result, maxRows: number): Promise<string> {
+function plainText(result: Result, maxRows: number): string {
   const shown = cut(result, maxRows);
-  const parts: string[] = [];
-  const write = (text: string) => Promise.resolve(void parts.push(text));
-  await table.launch(shown, { write });
-
-  let text = parts.join("");
+  let text = [...table.tableLines(shown)].join("");
   if (shown.rows.length < result.rows.length) {
     const count = text.lastIndexOf("(");
     text = text.slice(0, count) + `(${shownOf(shown, result)})\n`;

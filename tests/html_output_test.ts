@@ -229,6 +229,20 @@ Deno.test("displayable adds a display method that nothing else sees", async () =
   );
 });
 
+Deno.test("a displayable result prints as its table in a terminal", async () => {
+  const shown = displayable(structuredClone(RANKING));
+  const terminal = (await render(table, RANKING)).text;
+  assert.equal(
+    Deno.inspect(shown),
+    terminal + "Note: No table zeek_conn here.",
+  );
+  // Only the display knows: the plain result still inspects as an object.
+  assert.match(
+    Deno.inspect(structuredClone(RANKING)),
+    /^\{\s*title: "apt_ips"/,
+  );
+});
+
 Deno.test("the notebook table shows 100 rows and says how many there are", async () => {
   const rows = Array.from({ length: 2345 }, (_, i) => [`h${i}`, i]);
   const big = displayable({ columns: ["host", "n"], rows });

@@ -30,6 +30,19 @@ export async function launch(
   result: Result,
   options: OutputOptions,
 ): Promise<void> {
+  const out = new ChunkWriter(options.write);
+  for (const text of tableLines(result, options.width)) await out.add(text);
+  await out.flush();
+}
+
+/**
+ * The table's lines, each with its end of line: the header, the dashes,
+ * one line per row and the count. Fits `width` columns when given.
+ */
+export function* tableLines(
+  result: Result,
+  width?: number,
+): Generator<string> {
   const header = result.columns.map(escapeControls);
   const body = result.rows.map((row) =>
     result.columns.map((_, i) => cellText(row[i] ?? null))
@@ -49,17 +62,15 @@ export async function launch(
   const minimum = header.map((title, i) =>
     Math.min(natural[i], Math.max(codePointLength(title), MIN_CUT_WIDTH))
   );
-  const widths = fitWidths(natural, minimum, options.width);
+  const widths = fitWidths(natural, minimum, width);
 
-  const out = new ChunkWriter(options.write);
-  await out.add(line(header, widths, rightAligned));
-  await out.add(line(widths.map((w) => "-".repeat(w)), widths, rightAligned));
+  yield line(header, widths, rightAligned);
+  yield line(widths.map((w) => "-".repeat(w)), widths, rightAligned);
   for (const [r, cells] of body.entries()) {
     const right = cells.map((_, i) => isNumber(result.rows[r][i]));
-    await out.add(line(cells, widths, right));
+    yield line(cells, widths, right);
   }
-  await out.add(countLine(result.rows.length));
-  await out.flush();
+  yield countLine(result.rows.length);
 }
 
 /** A value as it appears in a cell: null empty, control characters escaped. */
