@@ -102,3 +102,18 @@ export function compareText(a: string, b: string): number {
   }
   return a.length < b.length ? -1 : 1;
 }
+
+/**
+ * Rounds a score to three decimals, as RITA reports its scores, so that
+ * floating point sums that differ in their last digits between databases
+ * give the same rows everywhere.
+ *
+ * @example
+ * ```ts
+ * import { round3 } from "./analysis.ts";
+ * if (round3(0.94851) !== 0.949) throw 0;
+ * ```
+ */
+export function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -69,6 +69,17 @@ export function quoteName(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * Characters of a text column that go into a PostgreSQL index key: the
+ * connector indexes `left(column, 200)`, so a query that wants the index
+ * must compare that same expression. A btree entry must fit in a third of
+ * a page, about 2,700 bytes: one attacker's 4,000-character user name in
+ * an indexed column made PostgreSQL refuse the whole load. Three text keys
+ * of 200 four-byte characters fit; MySQL indexes a prefix of 191 for the
+ * same reason.
+ */
+export const POSTGRES_TEXT_KEY_CHARACTERS = 200;
+
 /** The name of an index, the same on every database: `table_col1_col2`. */
 export function indexName(table: string, columns: readonly string[]): string {
   return `${table}_${columns.join("_")}`;

@@ -20,6 +20,7 @@ import {
   loaderText,
   maskUrl,
   numberedPlaceholders,
+  POSTGRES_TEXT_KEY_CHARACTERS,
   quoteName as quote,
   redact,
 } from "../../engine/sql.ts";
@@ -71,16 +72,6 @@ const COLUMN_TYPES: Record<ColumnType, string> = {
   real: "double precision",
   timestamp: "timestamptz(3)",
 };
-
-/**
- * Characters of a text column that go into an index key. A btree entry
- * must fit in a third of a page, about 2,700 bytes: one attacker's
- * 4,000-character user name in an indexed column made PostgreSQL refuse
- * the whole load. Three text keys of 200 four-byte characters fit; MySQL
- * indexes a prefix of 191 for the same reason. A query filters on the
- * whole value as before; it may scan where a full-value index would seek.
- */
-const TEXT_KEY_CHARACTERS = 200;
 
 /** PostgreSQL type oids whose text Gummer reads its own way. */
 const OID = { int8: 20, numeric: 1700, timestamp: 1114, timestamptz: 1184 };
@@ -245,7 +236,7 @@ class PostgresConnection implements Connection {
     for (const index of table.indexes ?? []) {
       const keys = index.map((name) =>
         types.get(name) === "text"
-          ? `(left(${quote(name)}, ${TEXT_KEY_CHARACTERS}))`
+          ? `(left(${quote(name)}, ${POSTGRES_TEXT_KEY_CHARACTERS}))`
           : quote(name)
       );
       await this.query(

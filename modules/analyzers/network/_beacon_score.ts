@@ -23,6 +23,8 @@
  * @module
  */
 
+import { round3 } from "../../../engine/analysis.ts";
+
 /** RITA's defaults for beacon scoring. */
 export const BEACON_DEFAULTS = {
   /** Fewer distinct connection seconds than this and a pair is skipped. */
@@ -70,11 +72,6 @@ export interface BeaconScore {
   score: number;
   /** The median gap between distinct connection seconds. */
   medianGap: number;
-}
-
-/** Rounds to three decimals, as RITA reports its scores. */
-export function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }
 
 /** Rounds up to three decimals, as RITA does for the duration part. */

@@ -8,6 +8,7 @@
  */
 
 import { BlockList, isIP } from "node:net";
+import { POSTGRES_TEXT_KEY_CHARACTERS } from "../../../engine/sql.ts";
 import {
   compareText,
   timestampSeconds,
@@ -214,14 +215,6 @@ export async function firstNotLocal(
 }
 
 /**
- * Characters of a text column that PostgreSQL's indexes hold: its
- * connector indexes `left(column, 200)` (TEXT_KEY_CHARACTERS in
- * modules/connectors/postgres.ts), so an equality reaches the index only
- * when it compares that expression too.
- */
-const POSTGRES_KEY_CHARACTERS = 200;
-
-/**
  * SQL for `column = value` (both SQL expressions named by the analyzer,
  * `value` often a `?`) that an index on the column can answer in the
  * dialect. On PostgreSQL the value appears twice: bind it twice.
@@ -232,7 +225,7 @@ export function indexedEquals(
   value: string,
 ): string {
   if (dialect !== "postgres") return `${column} = ${value}`;
-  const key = POSTGRES_KEY_CHARACTERS;
+  const key = POSTGRES_TEXT_KEY_CHARACTERS;
   return `(left(${column}, ${key}) = left(${value}, ${key}) AND ` +
     `${column} = ${value})`;
 }

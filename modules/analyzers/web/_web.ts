@@ -125,11 +125,6 @@ function likeTest(column: string, pattern: string): string {
   return `LOWER(${column}) LIKE '${pattern}'`;
 }
 
-/** Rounds to three decimals, so that every database gives the same text. */
-export function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
 /** One page's statement, given the key of the last row of the page before. */
 export type PageQuery = (after: SqlValue[] | undefined) => {
   sql: string;

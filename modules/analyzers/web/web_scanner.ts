@@ -5,7 +5,7 @@
  * @module
  */
 
-import { epochSeconds, timeWindow } from "../../../engine/analysis.ts";
+import { epochSeconds, round3, timeWindow } from "../../../engine/analysis.ts";
 import { LIMIT, SINCE, UNTIL } from "../../../engine/params.ts";
 import type {
   Connection,
@@ -14,7 +14,7 @@ import type {
   Result,
   SqlValue,
 } from "../../../engine/types.ts";
-import { CLIENT_ERROR, firstWordFound, knownClient, round3 } from "./_web.ts";
+import { CLIENT_ERROR, firstWordFound, knownClient } from "./_web.ts";
 
 export const aid = "web_scanner";
 export const name = "Web vulnerability scanners";

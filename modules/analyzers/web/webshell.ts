@@ -8,6 +8,7 @@
 
 import {
   type Condition,
+  round3,
   timestampSeconds,
   timeWindow,
 } from "../../../engine/analysis.ts";
@@ -28,7 +29,6 @@ import {
   knownClient,
   PAGE_ROWS,
   pagedRows,
-  round3,
   scriptPath,
 } from "./_web.ts";
 
