@@ -22,6 +22,9 @@ const COMMAND_PARAMETERS = new Set([
   "cmdline",
 ]);
 
+/** Commands too short to count unless a `;` or `|` comes before them. */
+const SEPARATED_COMMANDS = ["whoami", "id", "uname", "cat", "ls", "dir"];
+
 /**
  * Commands an operator runs first on a new foothold (who am I, what is
  * this machine, its network), shells called by path, and downloaders.
@@ -41,7 +44,7 @@ const COMMAND_TEXT = new RegExp(
     String.raw`\b(wget|curl)\s+(-\S+\s+)*(https?|ftp)://`,
     String.raw`\bnc(at)?\s+(-\S+\s+)*-e\b`,
     String.raw`\b(certutil|bitsadmin)(\.exe)?\s+[-/]`,
-    String.raw`[;|]\s*(whoami|id|uname|cat|ls|dir)(\s|$)`,
+    String.raw`[;|]\s*(${SEPARATED_COMMANDS.join("|")})(\s|$)`,
     String.raw`\bchmod\s+[0-7+]`,
   ].join("|"),
   "i",
@@ -54,8 +57,10 @@ const COMMAND_TEXT = new RegExp(
  * them (`+` or `%20` for a space; in LIKE the `%` matches anything, which
  * only lets more through), and the base64 of a command at the start of a
  * value (the first whole three-byte groups of its text, which do not
- * change with what follows). Not covered, so not found: commands whose
- * `;` or `|` is percent-encoded, and base64 that starts mid-command.
+ * change with what follows). The short commands that count only after a
+ * `;` or `|` come with those written as `%3b` and `%7c` as well, the way
+ * a browser or curl sends them. Not covered, so not found: base64 that
+ * starts mid-command.
  */
 export const QUERY_WORDS: readonly string[] = [
   ...new Set([
@@ -65,6 +70,9 @@ export const QUERY_WORDS: readonly string[] = [
     ...["/bin/", "2fbin", "net+", "ls+-", "dir+", "cat+", "nc+", "ncat"],
     ...["net%20", "ls%20-", "dir%20", "cat%20", "nc%20"],
     ...[";", "|"],
+    ...["%3b", "%7c"].flatMap((separator) =>
+      SEPARATED_COMMANDS.map((command) => `${separator}%${command}`)
+    ),
     ...[
       ...["whoami", "ipconfig", "ifconfig", "systeminfo", "tasklist"],
       ...["netstat", "uname", "ls -", "dir ", "cat ", "net ", "cmd", "pwsh"],
