@@ -80,20 +80,57 @@ export function eventStrings(event: unknown): string[] {
   return Object.values(event as Record<string, unknown>).flatMap(eventStrings);
 }
 
-/** Rows of a query one page at a time, so memory stays bounded. */
-export async function* pages(
+/**
+ * A query that `pagesByTime` reads a page at a time: `SELECT columns FROM
+ * table WHERE where ORDER BY order`, with `params` for `where`.
+ */
+export interface TimeOrderedQuery {
+  columns: string;
+  table: string;
+  where: string;
+  params: readonly SqlValue[];
+  /** Starts with `time`, then enough columns to order every row. */
+  order: string;
+}
+
+/**
+ * The rows of a query one page at a time, so memory stays bounded, in
+ * time linear in the rows. A first statement numbers the rows' times in
+ * order and keeps every `size`-th, which cuts the time line into spans of
+ * about `size` rows; each page is then the rows of one span, which an
+ * index on time (or on event_id and time) reads alone. Paging with LIMIT
+ * and OFFSET instead made each page read every page before it again:
+ * 50,000 Run-key writes took 11 s that way, against 0.3 s in one query.
+ * Spans split on times, so a page holds every row of its times, more
+ * than `size` when many rows share one. Rows without a time are not read
+ * (the windows collector sets every row's time).
+ */
+export async function* pagesByTime(
   connection: Connection,
-  sql: string,
-  params: readonly SqlValue[],
-  size = 1000,
+  query: TimeOrderedQuery,
+  size = 2000,
 ): AsyncGenerator<SqlValue[]> {
-  for (let offset = 0;; offset += size) {
-    const found = await connection.query(
-      `${sql}\nLIMIT ? OFFSET ?`,
-      [...params, size, offset],
+  const where = `(${query.where}) AND time IS NOT NULL`;
+  const { rows: marks } = await connection.query(
+    `SELECT time FROM (
+       SELECT time, ROW_NUMBER() OVER (ORDER BY time) AS place
+       FROM ${query.table} WHERE ${where}
+     ) numbered
+     WHERE (place - 1) % ? = 0
+     ORDER BY time`,
+    [...query.params, size],
+  );
+  const starts = marks.map(([time]) => time)
+    .filter((time, i, all) => i === 0 || time !== all[i - 1]);
+  for (let i = 0; i < starts.length; i++) {
+    const last = i === starts.length - 1;
+    const { rows } = await connection.query(
+      `SELECT ${query.columns} FROM ${query.table}
+       WHERE ${where} AND time >= ?${last ? "" : " AND time < ?"}
+       ORDER BY ${query.order}`,
+      [...query.params, starts[i], ...last ? [] : [starts[i + 1]]],
     );
-    yield* found.rows;
-    if (found.rows.length < size) return;
+    yield* rows;
   }
 }
 

@@ -22,7 +22,7 @@ import {
   compareRows,
   compareText,
   eventStrings,
-  pages,
+  pagesByTime,
   parseEvent,
   PROCESS_CREATION,
   type SortKey,
@@ -109,14 +109,15 @@ GROUP BY host, command_line, username, event_id`;
  * PowerShell's logs, whose command is inside the event's text: paged,
  * since it must be read in TypeScript.
  */
-const POWERSHELL_QUERY = `
-SELECT host, username, event_id, time, event
-FROM windows_events
-WHERE LOWER(channel) LIKE '%powershell%'
+const POWERSHELL_QUERY = {
+  columns: "host, username, event_id, time, event",
+  table: "windows_events",
+  where: `LOWER(channel) LIKE '%powershell%'
   AND event_id IN (400, 403, 600, 800, 4103, 4104) AND %WINDOW%
   AND (LOWER(event) LIKE '%powershell%' OR LOWER(event) LIKE '%pwsh%')
-  AND (${SIGNS_LIKE.replaceAll("%COLUMN%", "event")})
-ORDER BY time, host, record_id, event_id, event`;
+  AND (${SIGNS_LIKE.replaceAll("%COLUMN%", "event")})`,
+  order: "time, host, record_id, event_id, event",
+};
 
 /** "HostApplication=" (400, 800) or "Host Application = " (4103). */
 const HOST_APPLICATION = /^\s*host ?application ?= ?/i;
@@ -157,15 +158,12 @@ export async function launch(
     });
   }
 
-  const sql = POWERSHELL_QUERY.replace("%WINDOW%", window.sql);
-  for await (
-    const [host, user, id, time, json] of pages(
-      connection,
-      sql,
-      [...window.params, ...signs],
-      200,
-    )
-  ) {
+  const events = pagesByTime(connection, {
+    ...POWERSHELL_QUERY,
+    where: POWERSHELL_QUERY.where.replace("%WINDOW%", window.sql),
+    params: [...window.params, ...signs],
+  }, 500);
+  for await (const [host, user, id, time, json] of events) {
     for (const command of commandsIn(parseEvent(json))) {
       const decoded = decodeCommand(command)!;
       const stamp = String(time);

@@ -23,7 +23,7 @@ import {
   eventField,
   type LogonSource,
   logonSource,
-  pages,
+  pagesByTime,
   parseEvent,
   PROCESS_CREATION,
   SECURITY,
@@ -97,14 +97,15 @@ const RANKING: SortKey[] = [
  * Task registrations by user accounts, paged: each needs its XML and its
  * logon session read in TypeScript.
  */
-const REGISTERED_QUERY = `
-SELECT host, event_id, task_name, username, time, event
-FROM windows_events
-WHERE event_id IN (4698, 4702) AND ${SECURITY} AND %WINDOW%
+const REGISTERED_QUERY = {
+  columns: "host, event_id, task_name, username, time, event",
+  table: "windows_events",
+  where: `event_id IN (4698, 4702) AND ${SECURITY} AND %WINDOW%
   AND task_name IS NOT NULL AND username IS NOT NULL
   AND username NOT LIKE '%$'
-  AND LOWER(username) NOT IN ('system', 'local service', 'network service')
-ORDER BY time, host, record_id, event`;
+  AND LOWER(username) NOT IN ('system', 'local service', 'network service')`,
+  order: "time, host, record_id, event",
+};
 
 /** schtasks command lines that name a remote computer; parsed below. */
 const SCHTASKS_QUERY = `
@@ -148,15 +149,12 @@ export async function launch(
   const findings = new Map<string, Finding>();
   const sessions = new Map<string, LogonSource | undefined>();
 
-  const registered = REGISTERED_QUERY.replace("%WINDOW%", window.sql);
-  for await (
-    const [host, id, task, user, time, json] of pages(
-      connection,
-      registered,
-      window.params,
-      500,
-    )
-  ) {
+  const events = pagesByTime(connection, {
+    ...REGISTERED_QUERY,
+    where: REGISTERED_QUERY.where.replace("%WINDOW%", window.sql),
+    params: window.params,
+  }, 2000);
+  for await (const [host, id, task, user, time, json] of events) {
     const event = parseEvent(json);
     const finding = findingOf(findings, String(host), String(task), time);
     finding.events++;

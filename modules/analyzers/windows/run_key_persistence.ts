@@ -22,7 +22,7 @@ import {
   compareRows,
   compareText,
   eventField,
-  pages,
+  pagesByTime,
   parseEvent,
   SECURITY,
   type SortKey,
@@ -97,17 +97,18 @@ const RANKING: SortKey[] = [
  * LIKE's escape character on PostgreSQL and MariaDB); the regexes below
  * decide. Sysmon 14 names the new path in the event's NewName.
  */
-const QUERY = `
-SELECT host, event_id, target_object, details, object_name, process_image,
-       username, time, event
-FROM windows_events
-WHERE %WINDOW% AND (
+const QUERY = {
+  columns: "host, event_id, target_object, details, object_name, " +
+    "process_image, username, time, event",
+  table: "windows_events",
+  where: `%WINDOW% AND (
   (event_id IN (12, 13) AND ${SYSMON} AND (%TARGET%))
   OR (event_id = 14 AND ${SYSMON}
     AND ((%TARGET%) OR LOWER(event) LIKE '%currentversion%run%'
       OR LOWER(event) LIKE '%winlogon%'))
-  OR (event_id = 4657 AND ${SECURITY} AND (%OBJECT%)))
-ORDER BY time, host, record_id, event_id, event`;
+  OR (event_id = 4657 AND ${SECURITY} AND (%OBJECT%)))`,
+  order: "time, host, record_id, event_id, event",
+};
 
 const KEY_PATTERNS = [
   "%currentversion_run%",
@@ -174,18 +175,18 @@ export async function launch(
   const window = timeWindow("time", params);
   const likes = (column: string) =>
     KEY_PATTERNS.map(() => `LOWER(${column}) LIKE ?`).join(" OR ");
-  const sql = QUERY.replace("%WINDOW%", window.sql)
+  const where = QUERY.where.replace("%WINDOW%", window.sql)
     .replaceAll("%TARGET%", likes("target_object"))
     .replace("%OBJECT%", likes("object_name"));
-  const sqlParams = [
-    ...window.params,
-    ...KEY_PATTERNS,
-    ...KEY_PATTERNS,
-    ...KEY_PATTERNS,
-  ];
+  const patterns = [...KEY_PATTERNS, ...KEY_PATTERNS, ...KEY_PATTERNS];
 
   const findings = new Map<string, Finding>();
-  for await (const row of pages(connection, sql, sqlParams, 500)) {
+  const events = pagesByTime(connection, {
+    ...QUERY,
+    where,
+    params: [...window.params, ...patterns],
+  }, 2000);
+  for await (const row of events) {
     const write = readWrite(row);
     if (write === undefined) continue;
     const [host, , , , , image, user, time] = row;
