@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { silentLogger } from "../engine/logger.ts";
 import type { Batch, SqlValue, TableSpec } from "../engine/types.ts";
 import { launch } from "../modules/connectors/sqlite.ts";
@@ -14,8 +15,19 @@ const TABLE: TableSpec = {
   indexes: [["host", "id"], ["seen"]],
 };
 
+/** An in-memory database, whose loads stay on this thread. */
 const open = () =>
   launch({ settings: { path: ":memory:" }, logger: silentLogger });
+
+/** A database file, whose large loads go to the loader worker. */
+const openFile = () =>
+  launch({
+    settings: { path: join(Deno.makeTempDirSync(), "test.db") },
+    logger: silentLogger,
+  });
+
+/** Both kinds, for the tests of loading. */
+const KINDS = [["in memory", open], ["in a file", openFile]] as const;
 
 /** Batches of 10,000 rows, committing after every 50,000. */
 function* batches(count: number, size = 10_000): Generator<Batch> {
@@ -59,39 +71,60 @@ Deno.test("query binds parameters and returns columns and rows", async () => {
   await db.close();
 });
 
-Deno.test("a large load rebuilds the indexes it set aside", async () => {
-  const db = await open();
-  await db.ensureTable(TABLE);
-  assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
-  assert.equal(await db.load(TABLE, batches(150_000)), 150_000);
-  assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
-  const plan = await db.query(
-    "EXPLAIN QUERY PLAN SELECT id FROM events WHERE host = ?",
-    ["host5"],
-  );
-  assert.match(
-    String(plan.rows[0].at(-1)),
-    /USING COVERING INDEX events_host_id/,
-  );
-  await db.close();
-});
-
-Deno.test("a load that fails part-way keeps committed rows and indexes", async () => {
-  const db = await open();
-  await db.ensureTable(TABLE);
-  function* failing(): Generator<Batch> {
-    yield* batches(120_000);
-    throw new Error("the source broke");
-  }
-  await assert.rejects(() => db.load(TABLE, failing()), {
-    message: "Cannot insert into events: the source broke",
+for (const [where, openKind] of KINDS) {
+  Deno.test(`a large load rebuilds the indexes it set aside (${where})`, async () => {
+    const db = await openKind();
+    await db.ensureTable(TABLE);
+    assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
+    assert.equal(await db.load(TABLE, batches(150_000)), 150_000);
+    assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
+    const plan = await db.query(
+      "EXPLAIN QUERY PLAN SELECT id FROM events WHERE host = ?",
+      ["host5"],
+    );
+    assert.match(
+      String(plan.rows[0].at(-1)),
+      /USING COVERING INDEX events_host_id/,
+    );
+    const sums = await db.query(
+      "SELECT COUNT(*), SUM(id), COUNT(DISTINCT host) FROM events",
+    );
+    assert.deepEqual(sums.rows, [[150_000, 149_999 * 150_000 / 2, 97]]);
+    await db.close();
   });
-  assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
-  // Transactions of 50,000 rows: the first two committed, the rest rolled back.
-  const count = await db.query("SELECT COUNT(*) FROM events");
-  assert.deepEqual(count.rows, [[100_000]]);
-  await db.close();
-});
+
+  Deno.test(`a load that fails part-way keeps committed rows and indexes (${where})`, async () => {
+    const db = await openKind();
+    await db.ensureTable(TABLE);
+    async function* failing(): AsyncGenerator<Batch> {
+      yield* batches(120_000);
+      throw new Error("the source broke");
+    }
+    await assert.rejects(() => db.load(TABLE, failing()), {
+      message: "Cannot insert into events: the source broke",
+    });
+    assert.deepEqual(await indexes(db), ["events_host_id", "events_seen"]);
+    // Transactions of 50,000 rows: the first two committed, the rest rolled
+    // back, and nothing holds the database locked.
+    const count = await db.query("SELECT COUNT(*) FROM events");
+    assert.deepEqual(count.rows, [[100_000]]);
+    await db.query("INSERT INTO events (id) VALUES (?)", [-1]);
+    assert.equal(await db.load(TABLE, batches(30_000)), 30_000);
+    const after = await db.query("SELECT COUNT(*) FROM events");
+    assert.deepEqual(after.rows, [[130_001]]);
+    await db.close();
+  });
+
+  Deno.test(`a load the database refuses says why (${where})`, async () => {
+    const db = await openKind();
+    const missing = { ...TABLE, name: "nowhere" };
+    await assert.rejects(() => db.load(missing, batches(50_000)), {
+      name: "GummerError",
+      message: "SQLite: no such table: nowhere",
+    });
+    await db.close();
+  });
+}
 
 Deno.test("a database file that cannot be opened is a clear error", async () => {
   await assert.rejects(

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { GummerError, messageOf } from "../../engine/errors.ts";
-import { indexName, quoteName as quote } from "../../engine/sql.ts";
+import { quoteName as quote } from "../../engine/sql.ts";
 import type {
   Batch,
   ColumnType,
@@ -21,6 +21,15 @@ import type {
   SqlValue,
   TableSpec,
 } from "../../engine/types.ts";
+import {
+  bindable,
+  createIndexes,
+  exec,
+  loadBatches,
+  openDatabase,
+  prepare,
+} from "./_sqlite_load.ts";
+import type { LoaderReply, LoaderRequest } from "./_sqlite_worker.ts";
 
 export const aid = "sqlite";
 export const name = "SQLite (embedded)";
@@ -43,14 +52,12 @@ export function target(values: Params): string {
   return String(values.path);
 }
 
-/** Rows one INSERT statement carries while loading. */
-const ROWS_PER_STATEMENT = 100;
-
-/** SQLite's default limit on the parameters of one statement. */
-const MAX_PARAMETERS = 32_766;
-
-/** Rows a load inserts with indexes in place before it drops them. */
-const DROP_INDEXES_AFTER = 10_000;
+/**
+ * Batches posted to the loader worker and not yet inserted, at most: the
+ * parser stays a batch or two ahead, and memory stays flat when the
+ * database is the slower side.
+ */
+const BATCHES_IN_FLIGHT = 2;
 
 const COLUMN_TYPES: Record<ColumnType, string> = {
   text: "TEXT",
@@ -65,13 +72,7 @@ export function launch(options: ConnectorOptions): Promise<Connection> {
 
 function open(path: string): Connection {
   try {
-    const db = new DatabaseSync(path);
-    // The rollback journal, not WAL: WAL writes every page twice, which made
-    // a 200k-row load 25% slower (2.0 s against 1.5 s). Readers still read
-    // during a collection; they wait only while a commit is written.
-    db.exec("PRAGMA journal_mode = DELETE");
-    db.exec("PRAGMA busy_timeout = 5000");
-    return new SqliteConnection(db);
+    return new SqliteConnection(openDatabase(path), path);
   } catch (error) {
     throw new GummerError(
       `Cannot open the SQLite database "${path}": ${messageOf(error)}`,
@@ -83,9 +84,11 @@ function open(path: string): Connection {
 class SqliteConnection implements Connection {
   readonly dialect = "sqlite" as const;
   readonly #db: DatabaseSync;
+  readonly #path: string;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, path: string) {
     this.#db = db;
+    this.#path = path;
   }
 
   query(sql: string, params: readonly SqlValue[] = []): Promise<Result> {
@@ -93,7 +96,7 @@ class SqliteConnection implements Connection {
   }
 
   #query(sql: string, params: readonly SqlValue[]): Result {
-    const statement = this.#prepare(sql);
+    const statement = prepare(this.#db, sql);
     try {
       if (statement.columns().length === 0) {
         statement.run(...params.map(bindable));
@@ -121,123 +124,174 @@ class SqliteConnection implements Connection {
       .map((column) => `${quote(column.name)} ${COLUMN_TYPES[column.type]}`)
       .join(", ");
     return settle(() => {
-      this.#exec(
+      exec(
+        this.#db,
         `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`,
       );
-      this.#createIndexes(table);
+      createIndexes(this.#db, table);
     });
   }
 
+  /**
+   * Loads the batches. A load of more than two batches into a database
+   * file goes to a worker with its own connection, so that the log is
+   * parsed on one core while SQLite inserts on the other: a million Squid
+   * lines took 8.5 s on one thread, whose parsing alone took 3 s. A small
+   * load, or one into `:memory:` (which another connection cannot see),
+   * runs here.
+   */
   async load(
     table: TableSpec,
     batches: AsyncIterable<Batch> | Iterable<Batch>,
   ): Promise<number> {
-    const names = table.columns.map((column) => quote(column.name));
-    const marks = `(${names.map(() => "?").join(", ")})`;
-    const into = `INSERT INTO ${quote(table.name)} (${
-      names.join(", ")
-    }) VALUES`;
-    const insert = this.#prepare(`${into} ${marks}`);
-    // Rows go in groups, one statement for many: each statement run costs a
-    // call into SQLite, and groups cut the insert time by about a sixth.
-    const group = Math.max(1, Math.floor(MAX_PARAMETERS / names.length));
-    const insertGroup = this.#prepare(
-      `${into} ${
-        Array(Math.min(group, ROWS_PER_STATEMENT)).fill(marks).join(", ")
-      }`,
-    );
-    const perGroup = Math.min(group, ROWS_PER_STATEMENT);
-    const values = new Array<Exclude<SqlValue, boolean>>(
-      perGroup * names.length,
-    );
-
-    // Keeping indexes up to date row by row made a 600k-line load five
-    // times slower than building them afterwards (14.8 s against 3.1 s plus
-    // 2.2 s to build). Once a load proves large next to what the table
-    // already holds, the indexes go and are built again at the end; a small
-    // load into a big table keeps them, since a rebuild would cost more.
-    const existing = Number(
-      (await this.query(`SELECT COUNT(*) FROM ${quote(table.name)}`))
-        .rows[0][0],
-    );
-    const dropAfter = Math.max(DROP_INDEXES_AFTER, existing / 4);
-    let dropped = false;
-
-    let inserted = 0;
+    if (this.#path === ":memory:" || this.#path === "") {
+      return await loadBatches(this.#db, table, batches);
+    }
+    const source = iterate(batches);
+    const head: Batch[] = [];
+    let more = true;
+    let failure: { error: unknown } | undefined;
     try {
-      for await (const batch of batches) {
-        if (!this.#db.isTransaction) this.#db.exec("BEGIN");
-        if (!dropped && inserted + batch.rows.length > dropAfter) {
-          this.#dropIndexes(table);
-          dropped = true;
+      while (head.length <= 2) {
+        const step = await source.next();
+        if (step.done) {
+          more = false;
+          break;
         }
-        const rows = batch.rows;
-        let i = 0;
-        for (; i + perGroup <= rows.length; i += perGroup) {
-          let k = 0;
-          for (let j = i; j < i + perGroup; j++) {
-            for (const value of bindableRow(rows[j])) values[k++] = value;
-          }
-          insertGroup.run(...values);
-        }
-        for (; i < rows.length; i++) insert.run(...bindableRow(rows[i]));
-        inserted += batch.rows.length;
-        if (batch.commit) {
-          for (const statement of batch.commit) {
-            this.#query(statement.sql, statement.params ?? []);
-          }
-          this.#db.exec("COMMIT");
-        }
+        head.push(step.value);
       }
-      if (this.#db.isTransaction) this.#db.exec("COMMIT");
     } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error instanceof GummerError ? error : new GummerError(
-        `Cannot insert into ${table.name}: ${messageOf(error)}`,
-        { cause: error },
-      );
-    } finally {
-      if (dropped) this.#createIndexes(table);
+      failure = { error };
+      more = false;
     }
-    return inserted;
-  }
-
-  #createIndexes(table: TableSpec): void {
-    for (const index of table.indexes ?? []) {
-      const on = index.map(quote).join(", ");
-      this.#exec(
-        `CREATE INDEX IF NOT EXISTS ${quote(indexName(table.name, index))} ON ${
-          quote(table.name)
-        } (${on})`,
-      );
-    }
-  }
-
-  #dropIndexes(table: TableSpec): void {
-    for (const index of table.indexes ?? []) {
-      this.#exec(`DROP INDEX IF EXISTS ${quote(indexName(table.name, index))}`);
-    }
+    const all = async function* (): AsyncGenerator<Batch> {
+      let finished = !more;
+      try {
+        yield* head;
+        if (failure) throw failure.error;
+        if (!more) return;
+        for (let step = await source.next(); !step.done;) {
+          yield step.value;
+          step = await source.next();
+        }
+        finished = true;
+      } finally {
+        // Stopped early by the loader's failure: let the source close its
+        // input.
+        if (!finished) await source.return?.();
+      }
+    };
+    return more
+      ? await loadInWorker(this.#path, table, all())
+      : await loadBatches(this.#db, table, all());
   }
 
   close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
     return Promise.resolve();
   }
+}
 
-  #prepare(sql: string): StatementSync {
+/** An iterator over sync or async batches. */
+function iterate(
+  batches: AsyncIterable<Batch> | Iterable<Batch>,
+): AsyncIterator<Batch> | Iterator<Batch> {
+  return Symbol.asyncIterator in batches
+    ? batches[Symbol.asyncIterator]()
+    : batches[Symbol.iterator]();
+}
+
+/**
+ * Posts the batches to a loader worker on the database file, a few at a
+ * time, and returns the rows it inserted. When the batches fail (the log
+ * cannot be read, the run is stopped), the worker rolls back what it has
+ * not committed before the error goes on, so the database is never left
+ * locked; when the worker fails, its error stops the batches.
+ */
+async function loadInWorker(
+  path: string,
+  table: TableSpec,
+  batches: AsyncIterable<Batch>,
+): Promise<number> {
+  const worker = new Worker(
+    new URL("./_sqlite_worker.ts", import.meta.url).href,
+    { type: "module" },
+  );
+  const replies = new Replies(worker);
+  const post = (request: LoaderRequest) => worker.postMessage(request);
+  try {
+    post({ start: { path, table } });
+    let inFlight = 0;
     try {
-      return this.#db.prepare(sql);
+      for await (const batch of batches) {
+        for (; inFlight >= BATCHES_IN_FLIGHT; inFlight--) await replies.ack();
+        post({ batch });
+        inFlight++;
+      }
     } catch (error) {
-      throw new GummerError(`SQLite: ${messageOf(error)}`, { cause: error });
+      post({ abort: messageOf(error) });
+      await replies.done().catch(() => undefined);
+      throw error instanceof GummerError ? error : new GummerError(
+        `Cannot insert into ${table.name}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    post({ end: true });
+    return await replies.done();
+  } finally {
+    worker.terminate();
+  }
+}
+
+/**
+ * The loader worker's replies: acknowledgements in order, then its last
+ * word (the rows inserted, or why it failed), which every later call
+ * sees again.
+ */
+class Replies {
+  #acks = 0;
+  #last?: { done: number } | { error: string };
+  #wake?: () => void;
+
+  constructor(worker: Worker) {
+    worker.onmessage = (event: MessageEvent<LoaderReply>) => {
+      const reply = event.data;
+      if ("ack" in reply) this.#acks++;
+      else this.#last ??= reply;
+      this.#wake?.();
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#last ??= { error: `the loader failed: ${event.message}` };
+      this.#wake?.();
+    };
+  }
+
+  async #until(ready: () => boolean): Promise<void> {
+    while (!ready()) {
+      await new Promise<void>((resolve) => this.#wake = resolve);
     }
   }
 
-  #exec(sql: string): void {
-    try {
-      this.#db.exec(sql);
-    } catch (error) {
-      throw new GummerError(`SQLite: ${messageOf(error)}`, { cause: error });
+  /** Waits for one batch to be inserted; a failure is thrown. */
+  async ack(): Promise<void> {
+    await this.#until(() => this.#acks > 0 || this.#last !== undefined);
+    if (this.#acks > 0) {
+      this.#acks--;
+      return;
     }
+    const last = this.#last!;
+    throw new GummerError(
+      "error" in last ? last.error : "The loader ended before its batches.",
+    );
+  }
+
+  /** The rows inserted, once the worker is done; a failure is thrown. */
+  async done(): Promise<number> {
+    await this.#until(() => this.#last !== undefined);
+    const last = this.#last!;
+    if ("error" in last) throw new GummerError(last.error);
+    return last.done;
   }
 }
 
@@ -254,20 +308,4 @@ function settle<T>(work: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-/** SQLite has no boolean type; store true and false as 1 and 0. */
-function bindable(value: SqlValue): Exclude<SqlValue, boolean> {
-  return typeof value === "boolean" ? Number(value) : value;
-}
-
-/**
- * A row ready to bind. Collectors rarely hand over booleans, so the row is
- * copied only when it holds one; mapping every row cost a tenth of a load.
- */
-function bindableRow(row: SqlValue[]): Exclude<SqlValue, boolean>[] {
-  for (const value of row) {
-    if (typeof value === "boolean") return row.map(bindable);
-  }
-  return row as Exclude<SqlValue, boolean>[];
 }
