@@ -52,7 +52,12 @@ async function paged(
   size: number,
 ): Promise<SqlValue[][]> {
   const rows: SqlValue[][] = [];
-  for await (const row of pagesByTime(await bench.connect(), query, size)) {
+  for await (
+    const row of pagesByTime(await bench.connect(), {
+      ...query,
+      pageRows: size,
+    })
+  ) {
     rows.push(row);
   }
   return rows;

@@ -35,6 +35,12 @@ export function openDatabase(path: string): DatabaseSync {
   return db;
 }
 
+/** Rows for one table, as batches. */
+export interface Load {
+  table: TableSpec;
+  batches: AsyncIterable<Batch> | Iterable<Batch>;
+}
+
 /**
  * Inserts the batches' rows in transactions that end where a batch says
  * to commit (after running its statements), and once at the end. A load
@@ -42,8 +48,7 @@ export function openDatabase(path: string): DatabaseSync {
  */
 export async function loadBatches(
   db: DatabaseSync,
-  table: TableSpec,
-  batches: AsyncIterable<Batch> | Iterable<Batch>,
+  { table, batches }: Load,
 ): Promise<number> {
   const names = table.columns.map((column) => quote(column.name));
   const marks = `(${names.map(() => "?").join(", ")})`;

@@ -73,7 +73,7 @@ async function load(path: string, table: TableSpec): Promise<void> {
   try {
     const db = openDatabase(path);
     try {
-      reply({ done: await loadBatches(db, table, arriving()) });
+      reply({ done: await loadBatches(db, { table, batches: arriving() }) });
     } finally {
       db.close();
     }

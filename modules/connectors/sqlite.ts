@@ -25,6 +25,7 @@ import {
   bindable,
   createIndexes,
   exec,
+  type Load,
   loadBatches,
   openDatabase,
   prepare,
@@ -145,7 +146,7 @@ class SqliteConnection implements Connection {
     batches: AsyncIterable<Batch> | Iterable<Batch>,
   ): Promise<number> {
     if (this.#path === ":memory:" || this.#path === "") {
-      return await loadBatches(this.#db, table, batches);
+      return await loadBatches(this.#db, { table, batches });
     }
     const source = iterate(batches);
     const head: Batch[] = [];
@@ -181,9 +182,10 @@ class SqliteConnection implements Connection {
         if (!finished) await source.return?.();
       }
     };
+    const load = { table, batches: all() };
     return more
-      ? await loadInWorker(this.#path, table, all())
-      : await loadBatches(this.#db, table, all());
+      ? await loadInWorker(this.#path, load)
+      : await loadBatches(this.#db, load);
   }
 
   close(): Promise<void> {
@@ -210,8 +212,7 @@ function iterate(
  */
 async function loadInWorker(
   path: string,
-  table: TableSpec,
-  batches: AsyncIterable<Batch>,
+  { table, batches }: Load,
 ): Promise<number> {
   const worker = new Worker(
     new URL("./_sqlite_worker.ts", import.meta.url).href,

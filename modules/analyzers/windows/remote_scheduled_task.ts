@@ -153,7 +153,7 @@ export async function launch(
     ...REGISTERED_QUERY,
     where: REGISTERED_QUERY.where.replace("%WINDOW%", window.sql),
     params: window.params,
-  }, 2000);
+  });
   for await (const [host, id, task, user, time, json] of events) {
     const event = parseEvent(json);
     const finding = findingOf(findings, String(host), String(task), time);

@@ -185,7 +185,7 @@ export async function launch(
     ...QUERY,
     where,
     params: [...window.params, ...patterns],
-  }, 2000);
+  });
   for await (const row of events) {
     const write = readWrite(row);
     if (write === undefined) continue;
