@@ -209,6 +209,29 @@ const WINDOWS = [
       LogonType: "3",
     })
   ),
+  // NTLM checks on the DC: WKS-EVIL (written three ways) fails once on
+  // each of five accounts, one of them unknown, then liam's password works.
+  ...["kate", "liam", "mia", "noah", "olivia"].map((user, i) =>
+    security(4776, `12:00:0${i}`, {
+      PackageName: "MICROSOFT_AUTHENTICATION_PACKAGE_V1_0",
+      TargetUserName: user,
+      Workstation: ["WKS-EVIL", "\\\\WKS-EVIL", "wks-evil"][i % 3],
+      Status: user === "olivia" ? "0xC0000064" : "0xc000006a",
+    })
+  ),
+  security(4776, "12:05:00", {
+    TargetUserName: "liam",
+    Workstation: "WKS-EVIL",
+    Status: "0x0",
+  }),
+  // WKS-OK: two mistyped passwords and the right ones, nothing sprayed.
+  ...["kate", "kate", "liam"].map((user, i) =>
+    security(4776, `12:10:0${i}`, {
+      TargetUserName: user,
+      Workstation: "WKS-OK",
+      Status: i < 2 ? "0xc000006a" : "0x0",
+    })
+  ),
 ];
 
 const BRUTE_DAY = { since: "2030-03-11", until: "2030-03-12" };
@@ -386,7 +409,7 @@ onEveryDatabase("auth analyzers", [
       params: SPRAY_DAY,
     });
     assert.deepEqual(result.columns, [
-      "source_ip",
+      "source",
       "log",
       "sprayed_accounts",
       "accounts",
@@ -423,6 +446,18 @@ onEveryDatabase("auth analyzers", [
         stamp(12, "09:05:00"),
       ],
       [
+        "wks-evil",
+        "ntlm",
+        5,
+        5,
+        5,
+        1,
+        1,
+        1,
+        stamp(12, "12:00:00"),
+        stamp(12, "12:05:00"),
+      ],
+      [
         "10.0.0.77",
         "windows",
         5,
@@ -445,6 +480,7 @@ onEveryDatabase("auth analyzers", [
     assert.deepEqual(four.map((row) => [row[0], row[2]]), [
       ["203.0.113.20", 6],
       ["10.0.0.66", 5],
+      ["wks-evil", 5],
       ["10.0.0.77", 5],
       ["10.0.0.88", 4],
       ["203.0.113.21", 4],
@@ -457,6 +493,7 @@ onEveryDatabase("auth analyzers", [
     assert.deepEqual(once.map((row) => [row[0], row[2]]), [
       ["203.0.113.20", 6],
       ["10.0.0.66", 5],
+      ["wks-evil", 5],
     ]);
   });
 

@@ -231,6 +231,8 @@ const EXPECTED_SYSMON: Row = {
   task_name: null,
   service_name: null,
   hashes: SYSMON_DATA.Hashes,
+  workstation: null,
+  status: null,
 };
 
 const EXPECTED_LOGON: Row = {
@@ -276,6 +278,36 @@ Deno.test("flattened events with TimeCreated map to the same columns", () => {
     ...SYSMON_DATA,
   });
   assert.deepEqual(withoutEvent(rowOf(flat)), EXPECTED_SYSMON);
+});
+
+Deno.test("NTLM checks and failed logons: workstation and status", () => {
+  const check = rowOf(JSON.stringify({
+    TimeCreated: "2024-03-11T14:05:00.000Z",
+    Hostname: "dc1.corp.example",
+    Channel: "Security",
+    EventID: 4776,
+    PackageName: "MICROSOFT_AUTHENTICATION_PACKAGE_V1_0",
+    TargetUserName: "kate",
+    Workstation: "\\\\WKS-EVIL",
+    Status: "0xC000006A",
+  }));
+  assert.equal(check.target_username, "kate");
+  assert.equal(check.workstation, "WKS-EVIL");
+  assert.equal(check.status, "0xc000006a");
+
+  const refused = rowOf(JSON.stringify({
+    TimeCreated: "2024-03-11T14:05:01.000Z",
+    Channel: "Security",
+    EventID: 4625,
+    TargetUserName: "liam",
+    WorkstationName: "KALI",
+    Status: "0xc000006d",
+    SubStatus: "0xc000006a",
+    IpAddress: "10.0.0.66",
+  }));
+  assert.equal(refused.workstation, "KALI");
+  assert.equal(refused.status, "0xc000006d");
+  assert.equal(refused.source_ip, "10.0.0.66");
 });
 
 Deno.test("the time: which field wins, and the zone each is read in", () => {

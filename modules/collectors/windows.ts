@@ -38,6 +38,7 @@
  * | target_object, details | `TargetObject`; `Details` |
  * | object_name, properties | `ObjectName`; `Properties` |
  * | task_name, service_name, hashes | `TaskName`; `ServiceName`; `Hashes` |
+ * | workstation, status | `WorkstationName`, `Workstation` (without a leading `\\`); `Status` (lower case) |
  *
  * The host is never the flat `host` field nor, when `winlog.computer_name`
  * is there, winlogbeat's `host.name`: both name the machine that shipped
@@ -194,6 +195,18 @@ export const tables: TableSpec[] = [{
     { name: "task_name", type: "text", desc: "scheduled task (4698-4702)" },
     { name: "service_name", type: "text", desc: "service (7045, 4697, 4769)" },
     { name: "hashes", type: "text", desc: "image hashes (Sysmon)" },
+    {
+      name: "workstation",
+      type: "text",
+      desc: "the client computer's name, as a logon or an NTLM check gives " +
+        "it (4624, 4625, 4776)",
+    },
+    {
+      name: "status",
+      type: "text",
+      desc: "result code in lower case, 0x0 for success, e.g. 0xc000006a " +
+        "for a wrong password (4625, 4771, 4776)",
+    },
     { name: "event", type: "text", desc: "the whole event, compact JSON" },
   ],
   indexes: [
@@ -672,6 +685,8 @@ const F = {
   taskName: ["TaskName"],
   serviceName: ["ServiceName"],
   hashes: ["Hashes"],
+  workstation: ["WorkstationName", "Workstation"],
+  status: ["Status"],
 } as const;
 
 function eventRow(parts: RowParts): SqlValue[] {
@@ -682,7 +697,7 @@ function eventRow(parts: RowParts): SqlValue[] {
     field(F.targetDomain),
     field(F.qualifiedTarget),
   );
-  const access = text(field(F.grantedAccess));
+  const access = lowerCase(text(field(F.grantedAccess)));
 
   return [
     parts.time,
@@ -706,7 +721,7 @@ function eventRow(parts: RowParts): SqlValue[] {
     text(field(F.parentImage)),
     text(field(F.parentCommandLine)),
     text(field(F.targetImage)),
-    access === null ? null : access.toLowerCase(),
+    access,
     text(field(F.callTrace)),
     text(field(F.targetObject)),
     text(field(F.details)),
@@ -715,8 +730,20 @@ function eventRow(parts: RowParts): SqlValue[] {
     text(field(F.taskName)),
     text(field(F.serviceName)),
     text(field(F.hashes)),
+    workstation(text(field(F.workstation))),
+    lowerCase(text(field(F.status))),
     parts.json,
   ];
+}
+
+/** 4776 may name the workstation as a UNC host, `\\WKS01`. */
+function workstation(name: string | null): string | null {
+  const bare = name?.replace(/^\\+/, "") ?? null;
+  return bare === "" ? null : bare;
+}
+
+function lowerCase(value: string | null): string | null {
+  return value === null ? null : value.toLowerCase();
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Password spraying: one source trying a few passwords against many
- * accounts, over SSH (auth) and against Windows logons and Kerberos
- * (windows_events 4625 and 4771).
+ * accounts, over SSH (auth) and against Windows logons, Kerberos and NTLM
+ * (windows_events 4625, 4771 and 4776).
  *
  * @module
  */
@@ -30,7 +30,9 @@ export const desc =
   "accounts with at most max_per_account failures each (the sprayed " +
   "accounts), over SSH (auth) and on Windows (failed logons 4625 and " +
   "Kerberos pre-authentication failures 4771, which name the account and " +
-  "the client address), one row per source and log. A source that then " +
+  "the client address; and, as log ntlm, failed NTLM credential checks " +
+  "4776 on a domain controller, which name the client's workstation " +
+  "instead, as its source), one row per source and log. A source that then " +
   "logged on to one of the accounts it failed on ranks first; then more " +
   "sprayed accounts rank higher. Spraying a common password across many " +
   "accounts stays under every account's lockout threshold, so no lockout " +
@@ -79,7 +81,7 @@ export const params: ParamSpecs = {
 };
 
 const COLUMNS = [
-  "source_ip",
+  "source",
   "log",
   "sprayed_accounts",
   "accounts",
@@ -101,63 +103,64 @@ const RANKING: SortKey[] = [
 
 /**
  * From the failures of each source on each account to one row per
- * source. `%FAILURES%` is a query giving `log, source_ip, account, host,
+ * source. `%FAILURES%` is a query giving `log, source, account, host,
  * failed, time` per failure; `%LOGONS%` joins the accounts of the
  * qualifying sources with their later logons.
  */
 const SPRAY_QUERY = `
 WITH %CTE%,
 per_account AS (
-  SELECT log, source_ip, account, SUM(failed) AS failures,
+  SELECT log, source, account, SUM(failed) AS failures,
          MIN(time) AS first_failure, MAX(time) AS last_failure
   FROM failures
-  GROUP BY log, source_ip, account
+  GROUP BY log, source, account
 ),
 sources AS (
-  SELECT log, source_ip,
+  SELECT log, source,
          SUM(CASE WHEN failures <= ? THEN 1 ELSE 0 END) AS sprayed,
          COUNT(*) AS accounts, SUM(failures) AS failures,
          MAX(failures) AS max_per_account, MIN(first_failure) AS first_seen,
          MAX(last_failure) AS last_seen
   FROM per_account
-  GROUP BY log, source_ip
+  GROUP BY log, source
   HAVING SUM(CASE WHEN failures <= ? THEN 1 ELSE 0 END) >= ?
 ),
 targets AS (
-  SELECT f.log, f.source_ip, COUNT(DISTINCT f.host) AS targets
+  SELECT f.log, f.source, COUNT(DISTINCT f.host) AS targets
   FROM failures f JOIN sources s
-    ON s.log = f.log AND s.source_ip = f.source_ip
-  GROUP BY f.log, f.source_ip
+    ON s.log = f.log AND s.source = f.source
+  GROUP BY f.log, f.source
 ),
 logons AS (
-  SELECT p.log, p.source_ip, COUNT(DISTINCT p.account) AS logged_on,
+  SELECT p.log, p.source, COUNT(DISTINCT p.account) AS logged_on,
          MAX(x.time) AS last_logon
   FROM sources s
-  JOIN per_account p ON p.log = s.log AND p.source_ip = s.source_ip
+  JOIN per_account p ON p.log = s.log AND p.source = s.source
   JOIN %LOGONS%
-  GROUP BY p.log, p.source_ip
+  GROUP BY p.log, p.source
 )
-SELECT s.source_ip, s.log, s.sprayed, s.accounts, s.failures,
+SELECT s.source, s.log, s.sprayed, s.accounts, s.failures,
        s.max_per_account, COALESCE(l.logged_on, 0) AS logged_on, t.targets,
        s.first_seen,
        CASE WHEN l.last_logon > s.last_seen THEN l.last_logon
             ELSE s.last_seen END AS last_seen
 FROM sources s
-JOIN targets t ON t.log = s.log AND t.source_ip = s.source_ip
-LEFT JOIN logons l ON l.log = s.log AND l.source_ip = s.source_ip
+JOIN targets t ON t.log = s.log AND t.source = s.source
+LEFT JOIN logons l ON l.log = s.log AND l.source = s.source
 ORDER BY CASE WHEN COALESCE(l.logged_on, 0) > 0 THEN 1 ELSE 0 END DESC,
-         s.sprayed DESC, s.failures DESC, s.source_ip, s.log
+         s.sprayed DESC, s.failures DESC, s.source, s.log
 LIMIT ?`;
 
 /** sshd's failures, counted as ssh_bruteforce counts them. */
 const AUTH_FAILURES = `${GUESSES_CTE},
 failures AS (
-  SELECT 'auth' AS log, source_ip, username AS account, host, failed, time
+  SELECT 'auth' AS log, source_ip AS source, username AS account, host,
+         failed, time
   FROM guesses
   WHERE failed > 0 AND username IS NOT NULL
 )`;
 
-const AUTH_LOGONS = `auth x ON x.source_ip = p.source_ip
+const AUTH_LOGONS = `auth x ON x.source_ip = p.source
     AND x.username = p.account AND x.event IN ${SSHD_ACCEPTED}
     AND x.time >= p.first_failure AND %WINDOW%`;
 
@@ -168,17 +171,38 @@ const AUTH_LOGONS = `auth x ON x.source_ip = p.source_ip
  */
 const WINDOWS_FAILURES = `
 failures AS (
-  SELECT 'windows' AS log, source_ip, LOWER(target_username) AS account,
-         host, 1 AS failed, time
+  SELECT 'windows' AS log, source_ip AS source,
+         LOWER(target_username) AS account, host, 1 AS failed, time
   FROM windows_events
   WHERE event_id IN (4625, 4771) AND LOWER(channel) = 'security'
     AND source_ip IS NOT NULL AND target_username IS NOT NULL
     AND %WINDOW%
 )`;
 
-const WINDOWS_LOGONS = `windows_events x ON x.source_ip = p.source_ip
+const WINDOWS_LOGONS = `windows_events x ON x.source_ip = p.source
     AND x.event_id = 4624 AND LOWER(x.channel) = 'security'
     AND LOWER(x.target_username) = p.account
+    AND x.time >= p.first_failure AND %WINDOW%`;
+
+/**
+ * A domain controller checks NTLM credentials in 4776, whose Status is
+ * 0x0 when they were right, and names the workstation the client gave
+ * (no address): that name is the source, compared lower-cased.
+ */
+const NTLM_FAILURES = `
+failures AS (
+  SELECT 'ntlm' AS log, LOWER(workstation) AS source,
+         LOWER(target_username) AS account, host, 1 AS failed, time
+  FROM windows_events
+  WHERE event_id = 4776 AND LOWER(channel) = 'security'
+    AND status IS NOT NULL AND status <> '0x0'
+    AND workstation IS NOT NULL AND target_username IS NOT NULL
+    AND %WINDOW%
+)`;
+
+const NTLM_LOGONS = `windows_events x ON LOWER(x.workstation) = p.source
+    AND x.event_id = 4776 AND LOWER(x.channel) = 'security'
+    AND x.status = '0x0' AND LOWER(x.target_username) = p.account
     AND x.time >= p.first_failure AND %WINDOW%`;
 
 export async function launch(
@@ -204,14 +228,21 @@ export async function launch(
   if (await connection.hasTable("windows_events")) {
     const window = timeWindow("time", params);
     const logons = timeWindow("x.time", params);
-    rows.push(
-      ...await spray(connection, params, {
-        cte: WINDOWS_FAILURES.replace("%WINDOW%", window.sql),
-        cteParams: window.params,
-        logons: WINDOWS_LOGONS.replace("%WINDOW%", logons.sql),
-        logonParams: logons.params,
-      }),
-    );
+    for (
+      const [failures, successes] of [
+        [WINDOWS_FAILURES, WINDOWS_LOGONS],
+        [NTLM_FAILURES, NTLM_LOGONS],
+      ]
+    ) {
+      rows.push(
+        ...await spray(connection, params, {
+          cte: failures.replace("%WINDOW%", window.sql),
+          cteParams: window.params,
+          logons: successes.replace("%WINDOW%", logons.sql),
+          logonParams: logons.params,
+        }),
+      );
+    }
   }
 
   // Each query gave its own top rows in this order; merged, the first
