@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SqlValue } from "./types.ts";
+import type { ColumnSpec, SqlValue, TableSpec } from "./types.ts";
 
 /**
  * Rewrites `?` placeholders as PostgreSQL's `$1, $2, ...`, leaving alone a
@@ -83,6 +83,21 @@ export const POSTGRES_TEXT_KEY_CHARACTERS = 200;
 /** The name of an index, the same on every database: `table_col1_col2`. */
 export function indexName(table: string, columns: readonly string[]): string {
   return `${table}_${columns.join("_")}`;
+}
+
+/**
+ * The columns a table declares that the database's table lacks: a table
+ * made by an older Gummer, before a collector learned a column, gets them
+ * added (empty in its old rows) instead of refusing every new row.
+ * Database catalogues may fold the case of names, so names compare
+ * without it.
+ */
+export function missingColumns(
+  table: TableSpec,
+  present: readonly string[],
+): ColumnSpec[] {
+  const have = new Set(present.map((name) => name.toLowerCase()));
+  return table.columns.filter((column) => !have.has(column.name.toLowerCase()));
 }
 
 const TEXT_ESCAPES: Record<string, string> = {

@@ -256,7 +256,14 @@ export class Workbench {
         ...(notes.length > 0 ? { notes } : {}),
       });
     } catch (error) {
-      throw wrap(error, `The ${aid} analyzer failed`);
+      const wrapped = wrap(error, `The ${aid} analyzer failed`);
+      if (
+        !(wrapped instanceof GummerError) ||
+        !MISSING_COLUMN.test(wrapped.message)
+      ) throw wrapped;
+      throw new GummerError(`${wrapped.message}. ${OLDER_TABLE}`, {
+        cause: error,
+      });
     }
   }
 
@@ -470,6 +477,14 @@ function logged(connection: Connection, logger: Logger): Connection {
 }
 
 /** Adds context to an error, keeping user-facing errors user-facing. */
+/** A missing column, as SQLite, PostgreSQL and MariaDB or MySQL say it. */
+const MISSING_COLUMN =
+  /no such column|column "[^"]*" does not exist|unknown column/i;
+
+const OLDER_TABLE = "Its table may have been made by an older Gummer, " +
+  "before its collector had that column: collect any of its logs again " +
+  "(one already collected adds no rows) and the column is added.";
+
 function wrap(error: unknown, context: string): Error {
   if (!(error instanceof GummerError)) return error as Error;
   if (error.message.startsWith(context)) return error;

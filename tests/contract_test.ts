@@ -193,6 +193,46 @@ for (const kind of KINDS) {
           },
         );
 
+        await t.step(
+          "a table made before a column was declared gains it",
+          async () => {
+            const connection = await bench.connect();
+            const before = {
+              name: "grown",
+              columns: [
+                { name: "host", type: "text" as const },
+                { name: "n", type: "integer" as const },
+              ],
+            };
+            await connection.ensureTable(before);
+            await connection.load(before, [{ rows: [["old", 1]] }]);
+            // A newer collector declares two more columns, one between
+            // the old ones, and an index on one of them.
+            const after = {
+              name: "grown",
+              columns: [
+                { name: "host", type: "text" as const },
+                { name: "status", type: "text" as const },
+                { name: "n", type: "integer" as const },
+                { name: "seen", type: "timestamp" as const },
+              ],
+              indexes: [["status"]],
+            };
+            await connection.ensureTable(after);
+            await connection.ensureTable(after);
+            await connection.load(after, [{
+              rows: [["new", "0x0", 2, "2030-01-02 03:04:05.678"]],
+            }]);
+            const found = await bench.query(
+              "SELECT host, status, n, seen FROM grown ORDER BY n",
+            );
+            assert.deepEqual(found.rows, [
+              ["old", null, 1, null],
+              ["new", "0x0", 2, "2030-01-02 03:04:05.678"],
+            ]);
+          },
+        );
+
         await t.step({
           name: "collect the real datasets" +
             (HAVE_DATASETS ? "" : " (skipped: datasets not found; only " +

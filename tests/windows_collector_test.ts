@@ -952,3 +952,43 @@ for (const kind of ["postgres", "mysql", "mysql-insert"] as Kind[]) {
     },
   });
 }
+
+Deno.test("a windows_events table from an older Gummer gains the new columns", async () => {
+  const dir = Deno.makeTempDirSync();
+  const bench = await Workbench.open({ connector: join(dir, "old.db") });
+  try {
+    // The table as a Gummer without workstation and status made it.
+    const old = tables[0].columns
+      .filter((c) => c.name !== "workstation" && c.name !== "status")
+      .map((c) => `"${c.name}" TEXT`);
+    await bench.query(`CREATE TABLE windows_events (${old.join(", ")})`);
+    await assert.rejects(
+      () => bench.analyze("password_spraying"),
+      /no such column: workstation\. Its table may have been made by an older Gummer.*collect any of its logs again/,
+    );
+
+    const line = JSON.stringify({
+      TimeCreated: "2024-03-11T14:05:00.000Z",
+      Channel: "Security",
+      EventID: 4776,
+      TargetUserName: "kate",
+      Workstation: "WKS-EVIL",
+      Status: "0xc000006a",
+    });
+    const input = {
+      name: "dc.json",
+      open: () => Promise.resolve(new Blob([line + "\n"]).stream()),
+    };
+    const report = await bench.collect("windows", [input], {
+      rejectFile: join(dir, "rejects.ndjson"),
+    });
+    assert.equal(report.inserted, 1);
+    const found = await bench.query(
+      "SELECT target_username, workstation, status FROM windows_events",
+    );
+    assert.deepEqual(found.rows, [["kate", "WKS-EVIL", "0xc000006a"]]);
+    assert.deepEqual((await bench.analyze("password_spraying")).rows, []);
+  } finally {
+    await bench.close();
+  }
+});

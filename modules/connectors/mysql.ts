@@ -16,7 +16,13 @@ import { Readable } from "node:stream";
 import type mysql from "mysql2/promise";
 import { GummerError, messageOf } from "../../engine/errors.ts";
 import type { Logger } from "../../engine/logger.ts";
-import { indexName, loaderText, maskUrl, redact } from "../../engine/sql.ts";
+import {
+  indexName,
+  loaderText,
+  maskUrl,
+  missingColumns,
+  redact,
+} from "../../engine/sql.ts";
 import { timestampFromDatabase } from "../../engine/time.ts";
 import type {
   Batch,
@@ -202,6 +208,19 @@ class MysqlConnection implements Connection {
       `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns}) ` +
         "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
     );
+    const found = await this.query(
+      "SELECT column_name FROM information_schema.columns " +
+        "WHERE table_schema = DATABASE() AND table_name = ?",
+      [table.name],
+    );
+    const names = found.rows.map(([name]) => String(name));
+    for (const column of missingColumns(table, names)) {
+      await this.query(
+        `ALTER TABLE ${quote(table.name)} ADD COLUMN ${quote(column.name)} ${
+          COLUMN_TYPES[column.type]
+        }`,
+      );
+    }
 
     // MySQL 8 has no CREATE INDEX IF NOT EXISTS; ask the catalogue first.
     const types = new Map(table.columns.map((c) => [c.name, c.type]));

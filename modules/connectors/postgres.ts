@@ -19,6 +19,7 @@ import {
   indexName,
   loaderText,
   maskUrl,
+  missingColumns,
   numberedPlaceholders,
   POSTGRES_TEXT_KEY_CHARACTERS,
   quoteName as quote,
@@ -232,6 +233,19 @@ class PostgresConnection implements Connection {
     await this.query(
       `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`,
     );
+    const found = await this.query(
+      "SELECT column_name FROM information_schema.columns " +
+        "WHERE table_schema = current_schema() AND table_name = ?",
+      [table.name],
+    );
+    const names = found.rows.map(([name]) => String(name));
+    for (const column of missingColumns(table, names)) {
+      await this.query(
+        `ALTER TABLE ${quote(table.name)} ADD COLUMN IF NOT EXISTS ${
+          quote(column.name)
+        } ${COLUMN_TYPES[column.type]}`,
+      );
+    }
     const types = new Map(table.columns.map((c) => [c.name, c.type]));
     for (const index of table.indexes ?? []) {
       const keys = index.map((name) =>

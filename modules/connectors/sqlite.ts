@@ -9,7 +9,7 @@
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { GummerError, messageOf } from "../../engine/errors.ts";
-import { quoteName as quote } from "../../engine/sql.ts";
+import { missingColumns, quoteName as quote } from "../../engine/sql.ts";
 import type {
   Batch,
   ColumnType,
@@ -129,6 +129,16 @@ class SqliteConnection implements Connection {
         this.#db,
         `CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns})`,
       );
+      const found = prepare(this.#db, `PRAGMA table_info(${quote(table.name)})`)
+        .all() as { name: string }[];
+      for (const column of missingColumns(table, found.map((c) => c.name))) {
+        exec(
+          this.#db,
+          `ALTER TABLE ${quote(table.name)} ADD COLUMN ${quote(column.name)} ${
+            COLUMN_TYPES[column.type]
+          }`,
+        );
+      }
       createIndexes(this.#db, table);
     });
   }
