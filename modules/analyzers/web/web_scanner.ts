@@ -292,8 +292,12 @@ function finding(
     reasons.push(`scanner ${scannerMark} in the request line`);
   }
   if (span !== null && Math.round(Number(span) * 1000) <= milliseconds) {
+    // Access logs stamp whole seconds: a span of 0 is one second's burst.
+    const seconds = round3(Number(span));
     reasons.push(
-      `${errors + 1} client errors within ${round3(Number(span))} s`,
+      seconds === 0
+        ? `${errors + 1} client errors in one second`
+        : `${errors + 1} client errors within ${seconds} s`,
     );
   }
   if (failed > errors && 2 * failed > Number(requests)) {
