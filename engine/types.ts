@@ -84,7 +84,12 @@ export interface Connection {
   query(sql: string, params?: readonly SqlValue[]): Promise<Result>;
   /** Whether the database has a table of that name. */
   hasTable(name: string): Promise<boolean>;
-  /** Creates a table and its indexes unless they already exist. */
+  /**
+   * Creates a table and its indexes unless they already exist, and adds
+   * the declared columns an existing table lacks (`missingColumns` in
+   * engine/sql.ts), so that a table made by an older collector takes the
+   * rows of a newer one.
+   */
   ensureTable(table: TableSpec): Promise<void>;
   /**
    * Inserts rows into a table created by `ensureTable`, through the fastest
