@@ -60,6 +60,9 @@ export function target(values: Params): string {
  */
 const BATCHES_IN_FLIGHT = 2;
 
+/** Batches a load may have and still run on the calling thread. */
+const WORKER_AFTER_BATCHES = 2;
+
 const COLUMN_TYPES: Record<ColumnType, string> = {
   text: "TEXT",
   integer: "INTEGER",
@@ -158,42 +161,9 @@ class SqliteConnection implements Connection {
     if (this.#path === ":memory:" || this.#path === "") {
       return await loadBatches(this.#db, { table, batches });
     }
-    const source = iterate(batches);
-    const head: Batch[] = [];
-    let more = true;
-    let failure: { error: unknown } | undefined;
-    try {
-      while (head.length <= 2) {
-        const step = await source.next();
-        if (step.done) {
-          more = false;
-          break;
-        }
-        head.push(step.value);
-      }
-    } catch (error) {
-      failure = { error };
-      more = false;
-    }
-    const all = async function* (): AsyncGenerator<Batch> {
-      let finished = !more;
-      try {
-        yield* head;
-        if (failure) throw failure.error;
-        if (!more) return;
-        for (let step = await source.next(); !step.done;) {
-          yield step.value;
-          step = await source.next();
-        }
-        finished = true;
-      } finally {
-        // Stopped early by the loader's failure: let the source close its
-        // input.
-        if (!finished) await source.return?.();
-      }
-    };
-    const load = { table, batches: all() };
-    return more
+    const peeked = await peek(batches, WORKER_AFTER_BATCHES + 1);
+    const load = { table, batches: peeked.batches };
+    return peeked.more
       ? await loadInWorker(this.#path, load)
       : await loadBatches(this.#db, load);
   }
@@ -204,13 +174,46 @@ class SqliteConnection implements Connection {
   }
 }
 
-/** An iterator over sync or async batches. */
-function iterate(
+/**
+ * Reads up to `count` batches ahead, to learn whether there are that many,
+ * and gives back all the batches still to come, those read ahead first. A
+ * failure while reading ahead comes out of the batches in its turn, where
+ * the loader reports it. The source is closed however the loader stops.
+ */
+async function peek(
   batches: AsyncIterable<Batch> | Iterable<Batch>,
-): AsyncIterator<Batch> | Iterator<Batch> {
-  return Symbol.asyncIterator in batches
+  count: number,
+): Promise<{ more: boolean; batches: AsyncGenerator<Batch> }> {
+  const source = Symbol.asyncIterator in batches
     ? batches[Symbol.asyncIterator]()
     : batches[Symbol.iterator]();
+  const head: IteratorResult<Batch>[] = [];
+  let failure: { error: unknown } | undefined;
+  try {
+    while (head.length < count && !head.at(-1)?.done) {
+      head.push(await source.next());
+    }
+  } catch (error) {
+    failure = { error };
+  }
+
+  const replay = async function* (): AsyncGenerator<Batch> {
+    try {
+      for (const step of head) {
+        if (step.done) return;
+        yield step.value;
+      }
+      if (failure) throw failure.error;
+      for (let step = await source.next(); !step.done;) {
+        yield step.value;
+        step = await source.next();
+      }
+    } finally {
+      await source.return?.();
+    }
+  };
+  const more = !failure && head.length === count && !head[count - 1].done;
+  return { more, batches: replay() };
 }
 
 /**
